@@ -1,0 +1,38 @@
+"""The `clinic` command. Each subcommand lives in its own module with add_arguments() and run()."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). Modules are imported only when their command runs, so
+# `clinic doctor` does not pay for importing papermill or MLflow.
+COMMANDS = {
+    "lab": ("mlops_clinic.lab", "open the workshop in JupyterLab (at notebooks/00)"),
+    "doctor": ("mlops_clinic.doctor", "check this machine is ready for the workshop"),
+    "run": ("mlops_clinic.course", "run the lessons and solutions headless, with a summary table"),
+    "build": ("mlops_clinic.build", "regenerate exercises/ and committed outputs (--check: fail if stale)"),
+    "reset": ("mlops_clinic.reset", "delete the workspace and start a fresh one (asks first)"),
+    "data": ("mlops_clinic.data.cli", "regenerate the datasets (`clinic data generate [--check]`)"),
+    "pins": ("mlops_clinic.pins", "compare (or --write) environment.yml with requirements.lock"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clinic", description="The MLOps Clinic kit.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        subparsers.add_parser(name, help=help_text, add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(COMMANDS[args.command][0])
+    sub = argparse.ArgumentParser(prog=f"clinic {args.command}", description=COMMANDS[args.command][1])
+    module.add_arguments(sub)
+    return module.run(sub.parse_args(rest))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

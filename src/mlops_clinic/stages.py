@@ -1,0 +1,82 @@
+"""`ensure(stage)`: build on a fast path whatever earlier modules would have built.
+
+Any notebook can be opened first, on an empty workspace, and any notebook can run twice in a row:
+its setup cell ensures the stages it needs. A stage checks whether it is already done (cheap) and
+only then builds. Stages are scaffolding, not lessons: the lesson that teaches a step shows the
+real tool calls; the stage replays the outcome so later lessons have something to stand on.
+
+Module issues register their stages here with `@stage(...)` and list them in MODULE_NEEDS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from mlops_clinic.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    description: str
+    requires: tuple[str, ...]
+    is_done: Callable[[Workspace], bool]
+    build: Callable[[Workspace], None]
+
+
+STAGES: dict[str, Stage] = {}
+
+
+def stage(name: str, description: str, *, requires: tuple[str, ...] = (),
+          is_done: Callable[[Workspace], bool]):
+    """Register the decorated function as the builder of stage `name`."""
+    def register(build: Callable[[Workspace], None]) -> Callable[[Workspace], None]:
+        STAGES[name] = Stage(name, description, requires, is_done, build)
+        return build
+    return register
+
+
+def ensure(name: str, workspace: Workspace | None = None) -> list[str]:
+    """Make sure stage `name` and everything it requires exist; returns the stages built now."""
+    workspace = workspace or Workspace.resolve()
+    built: list[str] = []
+    _ensure(name, workspace, built, chain=())
+    return built
+
+
+def _ensure(name: str, workspace: Workspace, built: list[str], chain: tuple[str, ...]) -> None:
+    if name not in STAGES:
+        raise KeyError(f"Unknown stage {name!r}; known stages: {', '.join(STAGES)}")
+    if name in chain:
+        raise RuntimeError(f"Stages require each other in a loop: {' -> '.join(chain + (name,))}")
+    current = STAGES[name]
+    for requirement in current.requires:
+        _ensure(requirement, workspace, built, chain + (name,))
+    if not current.is_done(workspace):
+        current.build(workspace)
+        built.append(name)
+
+
+# --- the stages ---------------------------------------------------------------------------------
+
+@stage("workspace", "the workspace directories, tool homes inside them",
+       is_done=lambda ws: ws.project.is_dir() and ws.home.is_dir())
+def _build_workspace(ws: Workspace) -> None:
+    ws.create()
+
+
+@stage("project", "a git + DVC repository with a local DVC remote", requires=("workspace",),
+       is_done=lambda ws: (ws.project / ".git").is_dir() and (ws.project / ".dvc").is_dir())
+def _build_project(ws: Workspace) -> None:
+    ws.init_project()
+
+
+# What each module's setup cell ensures before its first lesson cell runs.
+MODULE_NEEDS: dict[str, tuple[str, ...]] = {
+    "00": ("workspace",),
+}
+
+
+def needs_of(module: str) -> tuple[str, ...]:
+    return MODULE_NEEDS.get(module, ("project",))

@@ -1,0 +1,214 @@
+"""A participant's workspace: one directory that holds everything the workshop writes.
+
+Layout (created on demand):
+
+    workspace/
+      project/        the participant's git + DVC repository (data, dvc.yaml, params, ...)
+      dvc-remote/     a local DVC remote: `dvc push` / `dvc pull` work offline
+      mlflow/         the MLflow SQLite store (mlflow.db) and its artifacts
+      bentoml/        BENTOML_HOME: the BentoML model store and bentos
+      inference/      the prediction service's inference log
+      maturity/       the participant's maturity answers
+      servers/        PID files of background servers started by the notebooks
+      home/           every tool's config, cache and data directory (XDG, Jupyter, IPython, ...)
+      tmp/            TMPDIR, so temporary files go away with the workspace
+
+Nothing is written to $HOME, /var or a /tmp that outlives the run: every tool is pointed here by
+environment variables (`Workspace.env`) and telemetry is switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlops_clinic import paths
+
+WORKSPACE_ENV_VAR = "MLOPS_CLINIC_WORKSPACE"
+MARKER_FILE = ".clinic-workspace"  # `clinic reset` deletes only directories that carry it
+
+# Literal spellings matter: each tool reads its own variable.
+TELEMETRY_OFF = {
+    "DO_NOT_TRACK": "true",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "BENTOML_DO_NOT_TRACK": "true",
+    "DVC_NO_ANALYTICS": "1",
+    "ITERATIVE_DO_NOT_TRACK": "1",
+}
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths of one participant's workspace, and the environment that points every tool at it."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, path: str | os.PathLike | None = None) -> "Workspace":
+        """The workspace to use: an explicit path (papermill parameter, --workspace), else the
+        MLOPS_CLINIC_WORKSPACE environment variable, else workspace/ in the repository."""
+        chosen = path or os.environ.get(WORKSPACE_ENV_VAR) or paths.DEFAULT_WORKSPACE
+        return cls(Path(chosen).expanduser().resolve())
+
+    # --- where things live ------------------------------------------------------------------
+    @property
+    def project(self) -> Path:
+        return self.root / "project"
+
+    @property
+    def dvc_remote(self) -> Path:
+        return self.root / "dvc-remote"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.root / "mlflow"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.mlflow_dir / "mlflow.db"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        return self.mlflow_dir / "artifacts"
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.mlflow_db}"
+
+    @property
+    def bentoml_home(self) -> Path:
+        return self.root / "bentoml"
+
+    @property
+    def inference_dir(self) -> Path:
+        return self.root / "inference"
+
+    @property
+    def maturity_dir(self) -> Path:
+        return self.root / "maturity"
+
+    @property
+    def servers_dir(self) -> Path:
+        return self.root / "servers"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    # --- the environment ----------------------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        """Environment variables that keep every tool inside this workspace, telemetry off."""
+        home = self.home
+        return {
+            WORKSPACE_ENV_VAR: str(self.root),
+            **TELEMETRY_OFF,
+            # Tool homes, caches and config (XDG covers DVC's global config, pip, matplotlib, ...)
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_CACHE_HOME": str(home / "cache"),
+            "XDG_DATA_HOME": str(home / "data"),
+            "XDG_STATE_HOME": str(home / "state"),
+            "IPYTHONDIR": str(home / "ipython"),
+            "JUPYTER_CONFIG_DIR": str(home / "jupyter" / "config"),
+            "JUPYTER_DATA_DIR": str(home / "jupyter" / "data"),
+            "JUPYTER_RUNTIME_DIR": str(home / "jupyter" / "runtime"),
+            "JUPYTERLAB_SETTINGS_DIR": str(home / "jupyter" / "lab" / "user-settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(home / "jupyter" / "lab" / "workspaces"),
+            "MPLCONFIGDIR": str(home / "matplotlib"),
+            "MPLBACKEND": "agg",
+            "DVC_SITE_CACHE_DIR": str(home / "dvc-site-cache"),
+            "DVC_GLOBAL_CONFIG_DIR": str(home / "config" / "dvc"),
+            "MLFLOW_TRACKING_URI": self.tracking_uri,
+            # Without a server, MLflow puts a new experiment's artifacts in ./mlruns under the
+            # current directory. This is the variable MLflow itself reads for the artifact root
+            # (mlflow.tracking._tracking_service.utils); a test checks artifacts land here.
+            "_MLFLOW_SERVER_ARTIFACT_ROOT": str(self.mlflow_artifacts),
+            "BENTOML_HOME": str(self.bentoml_home),
+            "TMPDIR": str(self.tmp),
+            # git: commits work without a global identity, and never open an editor or a pager.
+            "GIT_AUTHOR_NAME": "Clinic participant",
+            "GIT_AUTHOR_EMAIL": "participant@clinic.invalid",
+            "GIT_COMMITTER_NAME": "Clinic participant",
+            "GIT_COMMITTER_EMAIL": "participant@clinic.invalid",
+            "GIT_EDITOR": "true",
+            "GIT_PAGER": "cat",
+            "PAGER": "cat",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+
+    def create(self) -> "Workspace":
+        """Create the directories (idempotent)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / MARKER_FILE).touch()
+        for directory in (
+            self.project, self.dvc_remote, self.mlflow_artifacts, self.bentoml_home,
+            self.inference_dir, self.maturity_dir, self.servers_dir, self.tmp,
+        ):
+            directory.mkdir(parents=True, exist_ok=True)
+        for value in self.env().values():
+            # Make every tool directory exist, so a tool that refuses missing dirs does not fall
+            # back to $HOME.
+            if value.startswith(str(self.home)):
+                Path(value).mkdir(parents=True, exist_ok=True)
+        return self
+
+    def activate(self) -> "Workspace":
+        """Create the workspace and point this process (and its children) at it."""
+        self.create()
+        os.environ.update(self.env())
+        os.environ["PATH"] = path_with_kit_tools(os.environ.get("PATH", ""))
+        return self
+
+    def init_project(self) -> None:
+        """Make `project/` a git + DVC repository with the local remote as default (idempotent).
+
+        This is scaffolding that every module relies on; module 01 teaches what to do with it.
+        """
+        project = self.project
+        env = {**os.environ, **self.env()}
+        if not (project / ".git").exists():
+            _run(["git", "init", "--quiet", "--initial-branch", "main"], project, env)
+            # The participant's own global git settings (signing, hooks) must not break the lessons.
+            _run(["git", "config", "commit.gpgsign", "false"], project, env)
+            _run(["git", "config", "tag.gpgsign", "false"], project, env)
+        if not (project / ".dvc").exists():
+            _run([_dvc(), "init", "--quiet"], project, env)
+            _run([_dvc(), "config", "core.analytics", "false"], project, env)
+            # A relative path keeps the workspace movable (DVC stores it relative to .dvc/config).
+            remote = os.path.relpath(self.dvc_remote, project)
+            _run([_dvc(), "remote", "add", "--default", "local", remote], project, env)
+            _run(["git", "add", ".dvc", ".dvcignore"], project, env)
+            _run(["git", "commit", "--quiet", "-m", "Start the clinic project: git + DVC"], project, env)
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+
+def path_with_kit_tools(path: str) -> str:
+    """PATH with the kit's own bin directory first, so `!dvc`, `!mlflow` and `!bentoml` cells run
+    the pinned tools even when JupyterLab was started without activating the environment."""
+    kit_bin = str(Path(sys.executable).parent)
+    parts = [part for part in path.split(os.pathsep) if part and part != kit_bin]
+    return os.pathsep.join([kit_bin, *parts])
+
+
+def _dvc() -> str:
+    # The dvc next to this Python, so a notebook kernel uses the kit's pinned DVC.
+    candidate = Path(sys.executable).with_name("dvc")
+    return str(candidate) if candidate.exists() else "dvc"
+
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"Setting up the workspace failed at `{' '.join(cmd[:3])}` in {cwd}:\n"
+            f"{(result.stderr or result.stdout).strip()}\n"
+            "Run `clinic doctor` to check your installation, or `clinic reset` for a fresh workspace."
+        )
