@@ -1,0 +1,67 @@
+"""Test session set-up: every tool homed in a throw-away workspace, one fresh workspace per notebook.
+
+Kernels started by nbval inherit this process's environment, so pointing the environment at a
+workspace here keeps Jupyter, IPython, MLflow, DVC and BentoML out of $HOME during the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from mlops_clinic import paths
+from mlops_clinic.workspace import WORKSPACE_ENV_VAR, Workspace
+
+TEST_ROOT = paths.REPO_ROOT / "build" / "test-workspaces"
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def pytest_configure(config):
+    worker_root = TEST_ROOT / _worker()
+    shutil.rmtree(worker_root, ignore_errors=True)
+    Workspace(worker_root / "session" / "workspace").activate()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # nbval starts one kernel per notebook, at its first cell: give that notebook a fresh
+    # workspace of its own, as a participant opening it first would have.
+    if type(item).__name__ == "NbCellItem":
+        notebook = Path(str(item.fspath))
+        key = f"{notebook.parent.name}-{notebook.stem}"
+        if os.environ.get("CLINIC_TEST_NOTEBOOK") != key:
+            workspace = TEST_ROOT / _worker() / key / "workspace"
+            shutil.rmtree(workspace, ignore_errors=True)
+            os.environ[WORKSPACE_ENV_VAR] = str(workspace)
+            os.environ["CLINIC_TEST_NOTEBOOK"] = key
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Workspace:
+    """A fresh, empty workspace for one test (directory name 'workspace', as in the repository)."""
+    return Workspace(tmp_path / "workspace").create()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind():
+    """Fail the session if any test leaves a child process running (servers, kernels)."""
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    yield
+    deadline = time.monotonic() + 10
+    while True:
+        left = [p for p in me.children(recursive=True) if p.pid not in before and p.is_running()
+                and p.status() != psutil.STATUS_ZOMBIE]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert not left, "processes left running: " + "; ".join(
+        f"{p.pid} {' '.join(p.cmdline()[:4])}" for p in left)
