@@ -20,14 +20,23 @@ from mlops_clinic.workspace import WORKSPACE_ENV_VAR, Workspace
 TEST_ROOT = paths.REPO_ROOT / "build" / "test-workspaces"
 
 
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+def _worker_root() -> Path:
+    # One folder per test run and worker, so two runs at once never share a workspace.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"run-{os.getpid()}"
+    return TEST_ROOT / run / os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def pytest_configure(config):
-    worker_root = TEST_ROOT / _worker()
-    shutil.rmtree(worker_root, ignore_errors=True)
-    Workspace(worker_root / "session" / "workspace").activate()
+    Workspace(_worker_root() / "session" / "workspace").activate()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Keep the workspaces of a failed run for a look; a passing run leaves nothing behind.
+    if exitstatus == 0:
+        shutil.rmtree(_worker_root(), ignore_errors=True)
+        for run in TEST_ROOT.glob("*"):
+            if run.is_dir() and not any(run.iterdir()):
+                run.rmdir()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -38,7 +47,7 @@ def pytest_runtest_setup(item):
         notebook = Path(str(item.fspath))
         key = f"{notebook.parent.name}-{notebook.stem}"
         if os.environ.get("CLINIC_TEST_NOTEBOOK") != key:
-            workspace = TEST_ROOT / _worker() / key / "workspace"
+            workspace = _worker_root() / key / "workspace"
             shutil.rmtree(workspace, ignore_errors=True)
             os.environ[WORKSPACE_ENV_VAR] = str(workspace)
             os.environ["CLINIC_TEST_NOTEBOOK"] = key

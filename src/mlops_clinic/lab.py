@@ -64,3 +64,14 @@ def run(args) -> int:
     os.chdir(paths.REPO_ROOT)
     os.execve(command[0], command, dict(os.environ))  # JupyterLab takes over this process
     return 0  # not reached
+
+
+if __name__ == "__main__":
+    # `python -m mlops_clinic.lab --configure`: binder/start writes the offline-friendly lab config.
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mlops_clinic.lab")
+    parser.add_argument("--configure", action="store_true", required=True,
+                        help="write JupyterLab's config into the workspace and exit")
+    parser.parse_args()
+    print(f"JupyterLab config: {write_lab_config(Workspace.resolve().create())}")

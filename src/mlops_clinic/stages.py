@@ -80,3 +80,22 @@ MODULE_NEEDS: dict[str, tuple[str, ...]] = {
 
 def needs_of(module: str) -> tuple[str, ...]:
     return MODULE_NEEDS.get(module, ("project",))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m mlops_clinic.stages STAGE...`: prepare a workspace ahead of time (Binder's postBuild)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mlops_clinic.stages", description=main.__doc__)
+    parser.add_argument("stages", nargs="+", choices=sorted(STAGES))
+    parser.add_argument("--workspace", help="workspace directory (default: $MLOPS_CLINIC_WORKSPACE or workspace/)")
+    args = parser.parse_args(argv)
+    workspace = Workspace.resolve(args.workspace).activate()
+    for name in args.stages:
+        built = ensure(name, workspace)
+        print(f"{name}: {'built ' + ', '.join(built) if built else 'already there'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

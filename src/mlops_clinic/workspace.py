@@ -230,3 +230,22 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
             f"{(result.stderr or result.stdout).strip()}\n"
             "Run `clinic doctor` to check your installation, or `clinic reset` for a fresh workspace."
         )
+
+
+def shell_exports(workspace: Workspace) -> str:
+    """`export NAME=value` lines for a shell script (Binder's start) to enter the workspace."""
+    import shlex
+
+    env = {**workspace.env(), "PATH": path_with_kit_tools(os.environ.get("PATH", ""))}
+    return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in env.items())
+
+
+if __name__ == "__main__":
+    # `eval "$(python -m mlops_clinic.workspace --exports)"`: used by binder/start.
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mlops_clinic.workspace")
+    parser.add_argument("--exports", action="store_true", help="print shell exports for the workspace")
+    parser.add_argument("--workspace", help="workspace directory")
+    args = parser.parse_args()
+    print(shell_exports(Workspace.resolve(args.workspace)))
