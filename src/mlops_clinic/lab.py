@@ -17,7 +17,8 @@ SERVER_CONFIG = """\
 # Written by `clinic lab`; regenerated at every start.
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
-c.ServerApp.default_url = "/lab/tree/{first_notebook}"
+# `jupyter lab` takes its start page from LabApp (an extension app), not from ServerApp.
+c.LabApp.default_url = "/lab/tree/{first_notebook}"
 """
 
 
