@@ -5,7 +5,9 @@ its setup cell ensures the stages it needs. A stage checks whether it is already
 only then builds. Stages are scaffolding, not lessons: the lesson that teaches a step shows the
 real tool calls; the stage replays the outcome so later lessons have something to stand on.
 
-Module issues register their stages here with `@stage(...)` and list them in MODULE_NEEDS.
+Stages live one file per module in this package (`base.py` for the workspace itself); each file
+registers its stages with `@stage(...)` and says what its module's setup needs with
+`module_needs("NN", ...)`. Importing the package registers them all.
 """
 
 from __future__ import annotations
@@ -58,24 +60,12 @@ def _ensure(name: str, workspace: Workspace, built: list[str], chain: tuple[str,
         built.append(name)
 
 
-# --- the stages ---------------------------------------------------------------------------------
-
-@stage("workspace", "the workspace directories, tool homes inside them",
-       is_done=lambda ws: ws.project.is_dir() and ws.home.is_dir())
-def _build_workspace(ws: Workspace) -> None:
-    ws.create()
-
-
-@stage("project", "a git + DVC repository with a local DVC remote", requires=("workspace",),
-       is_done=lambda ws: (ws.project / ".git").is_dir() and (ws.project / ".dvc").is_dir())
-def _build_project(ws: Workspace) -> None:
-    ws.init_project()
-
-
 # What each module's setup cell ensures before its first lesson cell runs.
-MODULE_NEEDS: dict[str, tuple[str, ...]] = {
-    "00": ("workspace",),
-}
+MODULE_NEEDS: dict[str, tuple[str, ...]] = {}
+
+
+def module_needs(module: str, *stage_names: str) -> None:
+    MODULE_NEEDS[module] = stage_names
 
 
 def needs_of(module: str) -> tuple[str, ...]:
@@ -97,5 +87,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+# Register the stages (after the machinery above exists).
+from mlops_clinic.stages import base  # noqa: E402,F401
