@@ -1,0 +1,599 @@
+"""Derived notebooks: exercises from solutions, committed outputs, and a metadata lint.
+
+solutions/NN_name.ipynb is the single source of exercises/NN_name.ipynb: cells tagged `solution` or
+`instructor` are dropped and every `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes a
+placeholder the checkers report as "not attempted". Lessons and solutions are committed with the
+real outputs of a headless run; `clinic.source_hash` records which sources those outputs belong to,
+so `clinic build --check` can tell, without running anything, that they are out of date.
+
+    derived file               rebuilt by
+    exercises/NN_name.ipynb    clinic build --exercises-only   (or clinic build)
+    outputs in notebooks/      clinic build notebooks/NN_name.ipynb
+    outputs in solutions/      clinic build solutions/NN_name.ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import hashlib
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+from . import paths
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
+MD_REGION = re.compile(r"<!--\s*(BEGIN|END) SOLUTION\s*-->")
+MD_PLACEHOLDER = "*Write your answer here.*"
+PLACEHOLDER = "____"  # mlops_clinic.checks.____: the checkers say "not attempted" when given it
+DROP_TAGS = {"solution", "instructor"}
+# Cells papermill adds to an executed notebook; never part of the sources.
+PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# Per-run metadata that would make every refresh a diff: papermill's and the front ends' timings.
+RUN_CELL_METADATA = ("papermill", "execution", "ExecuteTime")
+LEAK_MIN_CHARS = 12
+NN = re.compile(r"^(\d\d)_")
+KINDS = {"notebooks": ("lesson",), "solutions": ("solution", "exercise"), "exercises": ("exercise",)}
+
+
+class BuildError(Exception):
+    """A solution notebook that cannot be turned into an exercise; the message names the place."""
+
+
+def _rel(path: Path) -> str:
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(paths.REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _tags(cell) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+# --- exercises from solutions -----------------------------------------------------------------------
+
+
+def _code_regions(source: str, where: str) -> list[tuple[int, int]]:
+    """(begin, end) line indices of each solution region of a code cell, markers included."""
+    regions, begin = [], None
+    for i, line in enumerate(source.splitlines()):
+        mark = line.strip()
+        if mark == BEGIN:
+            if begin is not None:
+                raise BuildError(f"{where}: line {i + 1}: `{BEGIN}` inside another region (line {begin + 1})")
+            begin = i
+        elif mark == END:
+            if begin is None:
+                raise BuildError(f"{where}: line {i + 1}: `{END}` without a `{BEGIN}` before it")
+            regions.append((begin, i))
+            begin = None
+    if begin is not None:
+        raise BuildError(f"{where}: line {begin + 1}: `{BEGIN}` has no matching `{END}`")
+    return regions
+
+
+def _assigned_names(tree: ast.Module) -> list[str]:
+    def names(target):
+        if isinstance(target, ast.Name):
+            yield target.id
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                yield from names(elt)
+        elif isinstance(target, ast.Starred):
+            yield from names(target.value)
+
+    found: list[str] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+            targets = [stmt.target]
+        else:
+            continue
+        for target in targets:
+            found += [n for n in names(target) if n not in found]
+    return found
+
+
+def _returns(tree: ast.Module) -> bool:
+    """A `return` of the enclosing function: anywhere in the region but inside a nested def/class."""
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        todo += ast.iter_child_nodes(node)
+    return False
+
+
+def _placeholder(lines: list[str], indent: str, where: str) -> list[str]:
+    # Strip the marker's indentation only where present: continuation lines of a string may be
+    # less indented, and textwrap.dedent would then leave the code indented.
+    body = "\n".join(l[len(indent):] if l.startswith(indent) else l for l in lines)
+    try:
+        tree = ast.parse(body)
+    except SyntaxError as e:
+        raise BuildError(f"{where}: the solution region is not valid Python on its own: {e.msg} "
+                         f"(region line {e.lineno})") from None
+    out = ["# Your code here"] + [f"{name} = {PLACEHOLDER}" for name in _assigned_names(tree)]
+    if _returns(tree):
+        out.append(f"return {PLACEHOLDER}")
+    if len(out) == 1:
+        out.append("pass")
+    return [indent + line for line in out]
+
+
+def _exercise_code(source: str, where: str) -> str:
+    regions = _code_regions(source, where)
+    if not regions:
+        return source
+    lines = source.splitlines()
+    out, pos = [], 0
+    for begin, end in regions:
+        out += lines[pos:begin]
+        marker = lines[begin]
+        indent = marker[: len(marker) - len(marker.lstrip())]
+        out += _placeholder(lines[begin + 1:end], indent, where)
+        pos = end + 1
+    out += lines[pos:]
+    return "\n".join(out) + ("\n" if source.endswith("\n") else "")
+
+
+def _md_regions(source: str, where: str) -> list[tuple[int, int, int, int]]:
+    """(outer start, inner start, inner end, outer end) character spans of markdown regions."""
+    spans, open_at = [], None
+    for m in MD_REGION.finditer(source):
+        line = source.count("\n", 0, m.start()) + 1
+        if m.group(1) == "BEGIN":
+            if open_at is not None:
+                raise BuildError(f"{where}: line {line}: `{MD_BEGIN}` inside another region")
+            open_at = m
+        else:
+            if open_at is None:
+                raise BuildError(f"{where}: line {line}: `{MD_END}` without a `{MD_BEGIN}` before it")
+            spans.append((open_at.start(), open_at.end(), m.start(), m.end()))
+            open_at = None
+    if open_at is not None:
+        line = source.count("\n", 0, open_at.start()) + 1
+        raise BuildError(f"{where}: line {line}: `{MD_BEGIN}` has no matching `{MD_END}`")
+    return spans
+
+
+def _exercise_markdown(source: str, where: str) -> str:
+    out, pos = [], 0
+    for start, _, _, stop in _md_regions(source, where):
+        out += [source[pos:start], MD_PLACEHOLDER]
+        pos = stop
+    return "".join(out) + source[pos:]
+
+
+def _cell_id(cell, index: int) -> str:
+    # Keep the solution's id: stable, and it ties each exercise cell to its source cell. Old
+    # notebooks without ids get one derived from position and source, never a random one.
+    if cell.get("id"):
+        return cell["id"]
+    return hashlib.sha1(f"{index}\n{cell.get('source', '')}".encode()).hexdigest()[:12]
+
+
+def _where(name: str, index: int, cell) -> str:
+    return f"{name or 'notebook'}, cell {index}" + (f" (id {cell['id']})" if cell.get("id") else "")
+
+
+def make_exercise(solution_nb: nbformat.NotebookNode, *, name: str = "") -> nbformat.NotebookNode:
+    """The exercise notebook for a solution notebook; `name` only labels error messages."""
+    nb = copy.deepcopy(solution_nb)
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        if _tags(cell) & (DROP_TAGS | PAPERMILL_TAGS):
+            continue
+        where = _where(name, index, cell)
+        cell["id"] = _cell_id(cell, index)
+        for key in RUN_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.source = _exercise_code(cell.source, where)
+            cell.outputs = []
+            cell.execution_count = None
+        elif cell.cell_type == "markdown":
+            cell.source = _exercise_markdown(cell.source, where)
+        cells.append(cell)
+    nb.cells = cells
+    nb.nbformat, nb.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 5))
+    for key in ("papermill", "widgets"):  # widget state belongs to outputs, which are gone
+        nb.metadata.pop(key, None)
+    if "clinic" in nb.metadata:
+        nb.metadata.clinic.pop("source_hash", None)
+        nb.metadata.clinic["kind"] = "exercise"
+    return nb
+
+
+def notebook_text(nb: nbformat.NotebookNode) -> str:
+    """The file text nbformat writes (indent 1, sorted keys), with its trailing newline."""
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+# --- leak check -------------------------------------------------------------------------------------
+
+
+def _secret_and_public(solution_nb) -> tuple[list[str], set[str]]:
+    """Lines of the solution that the exercise must not show, and lines that are shown anyway."""
+    secret, public = [], set()
+    for cell in solution_nb.cells:
+        if _tags(cell) & PAPERMILL_TAGS:
+            continue
+        lines = cell.source.splitlines()
+        if _tags(cell) & DROP_TAGS:
+            secret += lines
+            continue
+        hidden: set[int] = set()  # lines (partly) inside a region: not evidence of public text
+        if cell.cell_type == "code":
+            for begin, end in _code_regions(cell.source, "leak check"):
+                hidden.update(range(begin, end + 1))
+                secret += lines[begin + 1:end]
+        elif cell.cell_type == "markdown":
+            for start, inner, inner_end, stop in _md_regions(cell.source, "leak check"):
+                secret += cell.source[inner:inner_end].splitlines()
+                first, last = cell.source.count("\n", 0, start), cell.source.count("\n", 0, stop)
+                hidden.update(range(first, last + 1))
+        public.update(line.strip() for i, line in enumerate(lines) if i not in hidden)
+    return secret, public
+
+
+def _exercise_lines(exercise_nb) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(exercise_nb.cells):
+        texts = [cell.source]
+        for out in cell.get("outputs", []):  # a hand-made exercise could still carry outputs
+            texts.append(out.get("text", "") or "")
+            texts.append(out.get("data", {}).get("text/plain", "") or "")
+        for text in texts:
+            text = "".join(text) if isinstance(text, list) else text
+            for line in text.splitlines():
+                seen.setdefault(line.strip(), index)
+    return seen
+
+
+def find_leaks(solution_nb, exercise_nb) -> list[str]:
+    """Solution lines (from regions and dropped cells) that show up in the exercise."""
+    secret, public = _secret_and_public(solution_nb)
+    shown = _exercise_lines(exercise_nb)
+    leaks = []
+    for line in dict.fromkeys(l.strip() for l in secret):
+        if len(line) < LEAK_MIN_CHARS or line.startswith("#") or line in public:
+            continue
+        if line in shown:
+            leaks.append(f"exercise cell {shown[line]} shows a solution line: {line}")
+    return leaks
+
+
+# --- building exercises/ ------------------------------------------------------------------------------
+
+
+def _plan_exercises(only=None, solutions_dir=None, exercises_dir=None):
+    """[(exercise path, problem, new text or None to delete)] for every exercise not up to date."""
+    solutions_dir = Path(solutions_dir or paths.SOLUTIONS_DIR)
+    exercises_dir = Path(exercises_dir or paths.EXERCISES_DIR)
+    sources = sorted(solutions_dir.glob("*.ipynb"))
+    if only is not None:
+        wanted = {Path(p).name for p in only}
+        sources = [s for s in sources if s.name in wanted]
+    plan = []
+    for src in sources:
+        sol = nbformat.read(src, as_version=4)
+        ex = make_exercise(sol, name=_rel(src))
+        leaks = find_leaks(sol, ex)
+        if leaks:
+            raise BuildError(f"{_rel(src)}: the exercise would show the solution:\n  " + "\n  ".join(leaks))
+        text = notebook_text(ex)
+        target = exercises_dir / src.name
+        if not target.exists():
+            plan.append((target, "missing", text))
+        elif target.read_bytes() != text.encode("utf-8"):
+            plan.append((target, "stale", text))
+    if only is None:
+        names = {s.name for s in sources}
+        plan += [(x, "extra", None) for x in sorted(exercises_dir.glob("*.ipynb")) if x.name not in names]
+    return plan
+
+
+def build_exercises(check: bool = False, *, only=None, solutions_dir=None, exercises_dir=None) -> list[Path]:
+    """Write exercises/ from solutions/ (or, with `check`, only list what is out of date).
+
+    Returns the exercise paths that are (were) missing, stale or extra (without a solution; deleted,
+    since exercises/ holds nothing but generated files). `only`: solution paths or names to limit to.
+    Raises BuildError on an unclosed marker, a region that is not Python, or a leak.
+    """
+    plan = _plan_exercises(only, solutions_dir, exercises_dir)
+    if not check:
+        for target, _, text in plan:
+            if text is None:
+                target.unlink()
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(text.encode("utf-8"))
+    return [target for target, _, _ in plan]
+
+
+# --- committed outputs ----------------------------------------------------------------------------------
+
+
+def source_hash(nb) -> str:
+    """sha256 of what the outputs depend on: code and markdown sources and tags, not outputs."""
+    parts = [
+        [c.cell_type, c.source, sorted(_tags(c))]
+        for c in nb.cells
+        if c.cell_type in ("code", "markdown") and not _tags(c) & PAPERMILL_TAGS
+    ]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def clean_executed(executed, original):
+    """The original notebook with the executed outputs: nothing papermill- or run-specific kept."""
+    ran = [c for c in executed.cells if not _tags(c) & PAPERMILL_TAGS]
+    if len(ran) != len(original.cells):
+        raise BuildError("the executed notebook does not have the cells of its source")
+    nb = copy.deepcopy(original)
+    count = 0
+    for cell, done in zip(nb.cells, ran):
+        for key in RUN_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type != "code":
+            continue
+        # Widget views point at live models with random ids: committed, they only churn the diff
+        # and render as nothing. Checkpoints print a plain-text summary next to their widgets.
+        cell.outputs = [copy.deepcopy(out) for out in done.get("outputs", [])
+                        if WIDGET_VIEW not in out.get("data", {})]
+        if done.get("execution_count") is None:
+            cell.execution_count = None
+            continue
+        count += 1
+        cell.execution_count = count
+        for out in cell.outputs:
+            if "execution_count" in out:
+                out["execution_count"] = count
+    nb.metadata.pop("widgets", None)
+    for key in ("language_info",):
+        if key in executed.metadata:
+            nb.metadata[key] = copy.deepcopy(executed.metadata[key])
+        else:
+            nb.metadata.pop(key, None)
+    nb.metadata.pop("papermill", None)
+    nb.metadata.setdefault("clinic", {})["source_hash"] = source_hash(nb)
+    return nb
+
+
+def refresh_outputs(nb_paths, workspace_root_dir, *, timeout_s: float = 900, env_for=None):
+    """Run each lesson/solution in a fresh workspace of its own and write its outputs back in place.
+
+    `env_for(workspace_dir) -> dict` gives the kernel's environment (default: the kit's
+    Workspace(dir), created, and its env()). A notebook that fails is left as it was. Returns the RunResults.
+    """
+    from .execute import execute_notebook
+
+    if env_for is None:
+        from .workspace import Workspace  # written alongside this module; imported when needed
+
+        env_for = lambda d: Workspace(d).create().env()  # noqa: E731
+
+    root = Path(workspace_root_dir).resolve()
+    results = []
+    for path in map(Path, nb_paths):
+        path = path.resolve()
+        run_dir = root / path.parent.name / path.stem
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        ws = run_dir / "workspace"
+        ws.mkdir(parents=True)
+        result = execute_notebook(
+            path, run_dir / path.name, parameters={"workspace": str(ws)}, env=env_for(ws),
+            cwd=path.parent, timeout_s=timeout_s,
+        )
+        if result.ok:
+            original = nbformat.read(path, as_version=4)
+            executed = nbformat.read(run_dir / path.name, as_version=4)
+            path.write_bytes(notebook_text(clean_executed(executed, original)).encode("utf-8"))
+        results.append(result)
+    return results
+
+
+def stale_outputs(nb_paths) -> list[str]:
+    """One line per notebook whose committed outputs do not belong to its current sources."""
+    problems = []
+    for path in map(Path, nb_paths):
+        nb = nbformat.read(path, as_version=4)
+        recorded = nb.metadata.get("clinic", {}).get("source_hash")
+        if recorded is None:
+            problems.append(f"{_rel(path)}: outputs were never refreshed; run `clinic build {_rel(path)}`")
+        elif recorded != source_hash(nb):
+            problems.append(f"{_rel(path)}: sources changed since its outputs were refreshed; "
+                            f"run `clinic build {_rel(path)}`")
+    return problems
+
+
+# --- metadata lint ------------------------------------------------------------------------------------
+
+
+def _defines(source: str, name: str) -> bool:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return name in _assigned_names(tree)
+
+
+def _lint_metadata(meta, path: Path) -> list[str]:
+    if not isinstance(meta, dict):
+        return ["no `clinic` notebook metadata (module, title, objectives, minutes ...)"]
+    problems = []
+    prefix = NN.match(path.name)
+    if not prefix:
+        problems.append("file name does not start with a two-digit module number (NN_name.ipynb)")
+    elif meta.get("module") != prefix.group(1):
+        problems.append(f"clinic.module is {meta.get('module')!r}, the file name says {prefix.group(1)!r}")
+    if not isinstance(meta.get("title"), str) or not meta.get("title", "").strip():
+        problems.append("clinic.title is missing or empty")
+    objectives = meta.get("objectives")
+    if not isinstance(objectives, list) or not objectives or not all(
+        isinstance(o, str) and o.strip() for o in objectives
+    ):
+        problems.append("clinic.objectives must be a non-empty list of sentences")
+    if not isinstance(meta.get("prerequisites", []), list):
+        problems.append("clinic.prerequisites must be a list")
+    kind = meta.get("kind")
+    expected = KINDS.get(path.parent.name)
+    if kind not in ("lesson", "exercise", "solution"):
+        problems.append(f"clinic.kind is {kind!r}, not 'lesson', 'exercise' or 'solution'")
+    elif expected and kind not in expected:
+        problems.append(f"clinic.kind is {kind!r} in {path.parent.name}/, expected "
+                        + " or ".join(repr(k) for k in expected))
+    minutes = meta.get("minutes")
+    for part in ("teaching", "exercises"):
+        value = minutes.get(part) if isinstance(minutes, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            problems.append(f"clinic.minutes.{part} must be a whole number of minutes")
+    return problems
+
+
+def _lint_cells(nb, path: Path) -> list[str]:
+    problems = []
+    code = [c for c in nb.cells if c.cell_type == "code" and not _tags(c) & PAPERMILL_TAGS]
+    if not code or "parameters" not in _tags(code[0]) or not _defines(code[0].source, "workspace"):
+        problems.append("the first code cell must be tagged `parameters` and set `workspace = None`")
+    if len(code) < 2 or not re.search(r"\bsetup\(", code[1].source):
+        problems.append("the second code cell must call `setup(...)`")
+    if path.parent.name == "exercises":
+        with_outputs = [i for i, c in enumerate(nb.cells)
+                        if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+        if with_outputs:
+            problems.append(f"exercises carry no outputs; cells {with_outputs} have some "
+                            "(run `clinic build --exercises-only`)")
+        if any(BEGIN in c.source or MD_BEGIN in c.source for c in nb.cells):
+            problems.append("a solution marker is left in the exercise")
+    return problems
+
+
+def lint(nb_path) -> list[str]:
+    """Problems with a notebook's `clinic` metadata and its first cells, one line each."""
+    path = Path(nb_path)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as e:  # unreadable JSON: say so instead of crashing the whole check
+        return [f"{_rel(path)}: cannot be read as a notebook: {e}"]
+    problems = _lint_metadata(nb.metadata.get("clinic"), path) + _lint_cells(nb, path)
+    return [f"{_rel(path)}: {p}" for p in problems]
+
+
+# --- command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="limit to these notebooks (notebooks/, solutions/ or exercises/ files)")
+    parser.add_argument("--check", action="store_true",
+                        help="change nothing; exit 1 if exercises, outputs or metadata need work")
+    parser.add_argument("--exercises-only", action="store_true",
+                        help="only regenerate exercises/ (fast, runs no notebook)")
+    parser.add_argument("--stale-only", action="store_true",
+                        help="refresh outputs only of notebooks whose sources changed")
+    parser.add_argument("--workspace-root", type=Path, default=None,
+                        help="where the fresh workspaces of the runs go (default build/refresh)")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds allowed per cell")
+
+
+def _targets(selected) -> tuple[list[Path], list[Path]]:
+    """(lessons, solutions) to work on: all, or those named (an exercise names its solution)."""
+    lessons = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
+    solutions = sorted(paths.SOLUTIONS_DIR.glob("*.ipynb"))
+    if not selected:
+        return lessons, solutions
+    picked_l, picked_s = [], []
+    for p in selected:
+        p = Path(p).resolve()
+        if p.parent == paths.NOTEBOOKS_DIR.resolve():
+            picked_l.append(p)
+        elif p.parent in (paths.SOLUTIONS_DIR.resolve(), paths.EXERCISES_DIR.resolve()):
+            picked_s.append(paths.SOLUTIONS_DIR / p.name)
+        else:
+            raise BuildError(f"{p}: not a notebook of notebooks/, solutions/ or exercises/")
+    for p in picked_l + picked_s:
+        if not p.exists():
+            raise BuildError(f"{_rel(p)}: no such notebook")
+    return picked_l, picked_s
+
+
+def _check(lessons, solutions, limited: bool, exercises_only: bool) -> list[str]:
+    problems = []
+    only = solutions if limited else None
+    for target, why, _ in _plan_exercises(only):
+        what = {"missing": "is missing", "stale": "is out of date with its solution",
+                "extra": "has no solution in solutions/"}[why]
+        fix = "delete it, or " if why == "extra" else ""
+        problems.append(f"{_rel(target)}: {what}; {fix}run `clinic build --exercises-only`")
+    if not exercises_only:
+        problems += stale_outputs(lessons + solutions)
+    exercises = [paths.EXERCISES_DIR / s.name for s in solutions]
+    for p in lessons + solutions + [e for e in exercises if e.exists()]:
+        problems += lint(p)
+    return problems
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        lessons, solutions = _targets(args.paths)
+        limited = bool(args.paths)
+        if args.check:
+            problems = _check(lessons, solutions, limited, args.exercises_only)
+            for line in problems:
+                print(line)
+            print(f"{len(problems)} problem(s)" if problems else "Everything is up to date.")
+            return 1 if problems else 0
+
+        status = 0
+        if not args.exercises_only:
+            todo = lessons + solutions
+            if args.stale_only:
+                stale = {line.split(":", 1)[0] for line in stale_outputs(todo)}
+                todo = [p for p in todo if _rel(p) in stale]
+            root = args.workspace_root or paths.REPO_ROOT / "build" / "refresh"
+            if todo:
+                from .execute import summary_table
+
+                results = refresh_outputs(todo, root, timeout_s=args.timeout)
+                print(summary_table(results), end="")
+                if not all(r.ok for r in results):
+                    print("Outputs of the failed notebooks were left as they were; logs are in "
+                          f"{_rel(root)}/.")
+                    status = 1
+        for target in build_exercises(only=solutions if limited else None):
+            print(f"{'removed' if not target.exists() else 'wrote'} {_rel(target)}")
+        exercises = [paths.EXERCISES_DIR / s.name for s in solutions]
+        problems = [p for nb in lessons + solutions + exercises if nb.exists() for p in lint(nb)]
+        for line in problems:
+            print(line)
+        return 1 if problems else status
+    except BuildError as e:
+        print(f"clinic build: {e}", file=sys.stderr)
+        return 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="clinic build", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
