@@ -15,6 +15,7 @@ COMMANDS = {
     "build": ("mlops_clinic.build", "regenerate exercises/ and committed outputs (--check: fail if stale)"),
     "reset": ("mlops_clinic.reset", "delete the workspace and start a fresh one (asks first)"),
     "data": ("mlops_clinic.data.cli", "regenerate the datasets (`clinic data generate [--check]`)"),
+    "maturity": ("mlops_clinic.maturity.cli", "maturity answers: show, export, and a cohort report for instructors"),
     "pins": ("mlops_clinic.pins", "compare (or --write) environment.yml with requirements.lock"),
 }
 
