@@ -36,7 +36,6 @@ PLACEHOLDER = "____"  # mlops_clinic.checks.____: the checkers say "not attempte
 DROP_TAGS = {"solution", "instructor"}
 # Cells papermill adds to an executed notebook; never part of the sources.
 PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # Per-run metadata that would make every refresh a diff: papermill's and the front ends' timings.
 RUN_CELL_METADATA = ("papermill", "execution", "ExecuteTime")
 LEAK_MIN_CHARS = 12
@@ -352,10 +351,7 @@ def clean_executed(executed, original):
             cell.metadata.pop(key, None)
         if cell.cell_type != "code":
             continue
-        # Widget views point at live models with random ids: committed, they only churn the diff
-        # and render as nothing. Checkpoints print a plain-text summary next to their widgets.
-        cell.outputs = [copy.deepcopy(out) for out in done.get("outputs", [])
-                        if WIDGET_VIEW not in out.get("data", {})]
+        cell.outputs = copy.deepcopy(done.get("outputs", []))
         if done.get("execution_count") is None:
             cell.execution_count = None
             continue
@@ -364,8 +360,9 @@ def clean_executed(executed, original):
         for out in cell.outputs:
             if "execution_count" in out:
                 out["execution_count"] = count
-    nb.metadata.pop("widgets", None)
-    for key in ("language_info",):
+    # Widget state comes along, so JupyterLab can draw a checkpoint's widgets before it is run
+    # (nbval compares their text fallback, not the widget views).
+    for key in ("language_info", "widgets"):
         if key in executed.metadata:
             nb.metadata[key] = copy.deepcopy(executed.metadata[key])
         else:

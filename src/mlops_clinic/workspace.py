@@ -126,6 +126,8 @@ class Workspace:
             "JUPYTERLAB_SETTINGS_DIR": str(home / "jupyter" / "lab" / "user-settings"),
             "JUPYTERLAB_WORKSPACES_DIR": str(home / "jupyter" / "lab" / "workspaces"),
             "MPLCONFIGDIR": str(home / "matplotlib"),
+            # JupyterLab asks npm for its prefix at start; npm then writes logs to ~/.npm/_logs.
+            "NPM_CONFIG_CACHE": str(home / "npm"),
             "MPLBACKEND": "agg",
             "DVC_SITE_CACHE_DIR": str(home / "dvc-site-cache"),
             "DVC_GLOBAL_CONFIG_DIR": str(home / "config" / "dvc"),
