@@ -128,7 +128,6 @@ class Workspace:
             "MPLCONFIGDIR": str(home / "matplotlib"),
             # JupyterLab asks npm for its prefix at start; npm then writes logs to ~/.npm/_logs.
             "NPM_CONFIG_CACHE": str(home / "npm"),
-            "MPLBACKEND": "agg",
             "DVC_SITE_CACHE_DIR": str(home / "dvc-site-cache"),
             "DVC_GLOBAL_CONFIG_DIR": str(home / "config" / "dvc"),
             "MLFLOW_TRACKING_URI": self.tracking_uri,

@@ -1,0 +1,62 @@
+"""Module 07's questions: each one proven not attempted, wrong (plausible mistakes) and correct."""
+
+from statistics import mean
+
+from mlops_clinic.checks import Status, ____
+from mlops_clinic.checks.m07 import TEAM_LEVELS, TEAM_TEST_POINTS, q1, q2, q3
+from mlops_clinic.maturity.mltestscore import ml_test_score
+from mlops_clinic.maturity.scoring import dimension_level, overall_level
+
+
+def _assert(outcome, status, *words):
+    assert outcome.status is status, outcome.text()
+    for word in words:
+        assert word in outcome.message, outcome.text()
+
+
+def test_q1_overall_level():
+    right = overall_level(dimension_level(levels) for levels in TEAM_LEVELS.values())
+    every_answer = [level for levels in TEAM_LEVELS.values() for level in levels]
+    _assert(q1.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q1.evaluate(round(mean(every_answer))), Status.WRONG, "average", "LOWEST")
+    _assert(q1.evaluate(mean(min(v) for v in TEAM_LEVELS.values())), Status.WRONG, "average")
+    _assert(q1.evaluate(max(every_answer)), Status.WRONG, "highest")
+    _assert(q1.evaluate("zero"), Status.WRONG, "expected a level")
+    _assert(q1.evaluate(right), Status.CORRECT, "weakest link")
+    _assert(q1.evaluate("ad hoc"), Status.CORRECT)
+
+
+def test_q2_weakest_dimension():
+    lowest_mean = min(TEAM_LEVELS, key=lambda d: mean(TEAM_LEVELS[d]))
+    first_at_lowest_level = next(d for d, v in TEAM_LEVELS.items() if min(v) == 0)
+    _assert(q2.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q2.evaluate(lowest_mean), Status.WRONG, "lowest AVERAGE", "level first")
+    _assert(q2.evaluate(first_at_lowest_level), Status.WRONG, "lower average comes first")
+    _assert(q2.evaluate("Business alignment and AI strategy"), Status.WRONG, "level 1")
+    _assert(q2.evaluate(["Lifecycle management and governance"]), Status.WRONG, "ONE")
+    _assert(q2.evaluate("Governance"), Status.WRONG, "not one of the dimensions")
+    _assert(q2.evaluate("Lifecycle management and governance"), Status.CORRECT, "roadmap")
+    _assert(q2.evaluate("  lifecycle management and GOVERNANCE "), Status.CORRECT)
+
+
+def test_q2_agrees_with_the_library_ranking():
+    # The checker's rule and mlops_clinic.maturity.scoring's rule must be the same rule.
+    from mlops_clinic.maturity.scoring import DimensionScore, rank_key
+
+    scores = [DimensionScore(dimension=name, level=min(v), mean=mean(v), answers=(), total=len(v), order=i)
+              for i, (name, v) in enumerate(TEAM_LEVELS.items())]
+    assert min(scores, key=rank_key).dimension == "Lifecycle management and governance"
+
+
+def test_q3_ml_test_score():
+    sums = [sum(points) for points in TEAM_TEST_POINTS.values()]
+    ids = {f"{section}.{i}": p for section, points in TEAM_TEST_POINTS.items() for i, p in enumerate(points, 1)}
+    right = ml_test_score(ids).final
+    assert right == min(sums)
+    _assert(q3.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q3.evaluate(sum(sums)), Status.WRONG, "MINIMUM")
+    _assert(q3.evaluate(mean(sums)), Status.WRONG, "average")
+    _assert(q3.evaluate(max(sums)), Status.WRONG, "best section")
+    _assert(q3.evaluate(0), Status.WRONG, "Sum the points of each section first")
+    _assert(q3.evaluate([1.5]), Status.WRONG, "expected a number")
+    _assert(q3.evaluate(right), Status.CORRECT, "monitoring")
