@@ -59,16 +59,32 @@ def workspace(tmp_path) -> Workspace:
     return Workspace(tmp_path / "workspace").create()
 
 
+def _orphans_of_this_checkout() -> list[psutil.Process]:
+    """Processes started for a workspace under build/ that lost their parent (e.g. a daemonised
+    DVC queue worker): nobody will stop them, so a test that made one must."""
+    build = str(paths.REPO_ROOT / "build")
+    found = []
+    for process in psutil.process_iter(["ppid"]):
+        try:
+            if process.info["ppid"] != 1:
+                continue
+            if process.environ().get(WORKSPACE_ENV_VAR, "").startswith(build):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_process_left_behind():
-    """Fail the session if any test leaves a child process running (servers, kernels)."""
+    """Fail the session if any test leaves a process running (servers, kernels, workers)."""
     me = psutil.Process()
-    before = {p.pid for p in me.children(recursive=True)}
+    before = {p.pid for p in me.children(recursive=True)} | {p.pid for p in _orphans_of_this_checkout()}
     yield
     deadline = time.monotonic() + 10
     while True:
-        left = [p for p in me.children(recursive=True) if p.pid not in before and p.is_running()
-                and p.status() != psutil.STATUS_ZOMBIE]
+        left = [p for p in me.children(recursive=True) + _orphans_of_this_checkout()
+                if p.pid not in before and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.5)
