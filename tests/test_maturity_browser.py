@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from mlops_clinic import paths
@@ -50,6 +51,18 @@ def checkpoint_notebook():
     notebook.unlink(missing_ok=True)
 
 
+def _stop_processes_mentioning(marker: str) -> None:
+    for process in psutil.process_iter(["cmdline"]):
+        if any(marker in part for part in process.info["cmdline"] or []):
+            try:
+                process.terminate()
+                process.wait(timeout=5)
+            except psutil.NoSuchProcess:
+                pass
+            except psutil.TimeoutExpired:
+                process.kill()
+
+
 def _api(lab, path, method="GET"):
     request = urllib.request.Request(f"{lab.url}{path}?token={TOKEN}", method=method)
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -78,7 +91,9 @@ def test_the_checkpoint_renders_and_saves_in_a_real_browser(tmp_path, checkpoint
     # Chromium puts a socket in TMPDIR, and a socket path must stay under ~100 characters: the
     # test workspace's tmp/ is too deep, so the browser gets a short one (and a home of its own).
     short_tmp = tempfile.mkdtemp(prefix="clinic-chromium-", dir="/tmp")
-    browser_env = {**os.environ, "TMPDIR": short_tmp, "HOME": str(tmp_path / "browser-home")}
+    browser_config = tmp_path / "browser-config"  # Chromium's profile and crash database live here
+    browser_env = {**os.environ, "TMPDIR": short_tmp, "HOME": str(tmp_path / "browser-home"),
+                   "XDG_CONFIG_HOME": str(browser_config)}
 
     marks = {}  # seconds since the start, printed for `pytest -s` (no timing assertions)
     with BackgroundServer("lab", [clinic, "lab", "--no-browser", "--port", "{port}"], env=env,
@@ -118,6 +133,8 @@ def test_the_checkpoint_renders_and_saves_in_a_real_browser(tmp_path, checkpoint
                     page.locator(".jp-Notebook").screenshot(path=str(ARTIFACTS / "maturity-checkpoint.png"))
                 finally:
                     browser.close()
+                    # Chromium daemonises its crash handler, which outlives close(): stop it by PID.
+                    _stop_processes_mentioning(str(browser_config))
         finally:
             for session in _api(lab, "/api/sessions") or []:  # the kernel goes with the lab
                 _api(lab, f"/api/sessions/{session['id']}", method="DELETE")
