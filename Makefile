@@ -28,7 +28,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet "$$(grep '^uv==' requirements.lock)" \
 	  || echo "uv could not be installed: installing with pip instead (slower)."
 	if [ -x $(BIN)/uv ]; then \
-	  $(BIN)/uv pip install --python $(BIN)/python -r requirements.lock && \
+	  $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -r requirements.lock && \
 	  $(BIN)/uv pip install --python $(BIN)/python --no-deps --no-build-isolation -e . ; \
 	else \
 	  $(BIN)/python -m pip install -r requirements.lock && \

@@ -135,6 +135,8 @@ class Workspace:
             # current directory. This is the variable MLflow itself reads for the artifact root
             # (mlflow.tracking._tracking_service.utils); a test checks artifacts land here.
             "_MLFLOW_SERVER_ARTIFACT_ROOT": str(self.mlflow_artifacts),
+            # Progress bars would write carriage-return noise into every logged cell output.
+            "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
             "BENTOML_HOME": str(self.bentoml_home),
             "TMPDIR": str(self.tmp),
             # git: commits work without a global identity, and never open an editor or a pager.

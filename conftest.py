@@ -1,5 +1,7 @@
 """Test session set-up: every tool homed in a throw-away workspace, one fresh workspace per notebook.
 
+At the repository root so its hooks apply to notebooks/ and solutions/ (nbval) as well as tests/.
+
 Kernels started by nbval inherit this process's environment, so pointing the environment at a
 workspace here keeps Jupyter, IPython, MLflow, DVC and BentoML out of $HOME during the tests.
 """
@@ -43,7 +45,7 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_runtest_setup(item):
     # nbval starts one kernel per notebook, at its first cell: give that notebook a fresh
     # workspace of its own, as a participant opening it first would have.
-    if type(item).__name__ == "NbCellItem":
+    if type(item).__name__ == "IPyNbCell":
         notebook = Path(str(item.fspath))
         key = f"{notebook.parent.name}-{notebook.stem}"
         if os.environ.get("CLINIC_TEST_NOTEBOOK") != key:

@@ -1,0 +1,344 @@
+"""Module 01 questions: version data with DVC in a sandbox project, and refuse bad batches.
+
+The exercises work in `sandbox-01/`, a git + DVC project of their own inside the workspace, so
+the lesson's project (which later modules build on) is never changed by an exercise. The
+checkers inspect that sandbox: its git tags and commits, its DVC cache and its remote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from mlops_clinic.checks.core import NotAttempted, Question, Wrong
+
+SANDBOX = "sandbox-01"
+SANDBOX_REMOTE = "sandbox-01-remote"
+DATA = "data/houses.csv"
+POINTER = f"{DATA}.dvc"
+RELEASE = re.compile(r"^data-v\d+\.\d+\.\d+$")
+
+
+# --- the sandbox ----------------------------------------------------------------------------------
+
+
+def _workspace(workspace=None):
+    from mlops_clinic.workspace import Workspace
+
+    return workspace if workspace is not None else Workspace.resolve()
+
+
+def sandbox_path(workspace=None) -> Path:
+    return _workspace(workspace).root / SANDBOX
+
+
+def new_sandbox(workspace=None) -> Path:
+    """A fresh git + DVC project for the exercises (an older one is deleted, with its remote):
+    one commit with DVC set up, the reference data copied to data/houses.csv but not tracked,
+    and no DVC remote yet."""
+    import logging
+
+    from dvc.repo import Repo
+
+    from mlops_clinic.data import dataset_path
+
+    ws = _workspace(workspace)
+    path, remote = ws.root / SANDBOX, ws.root / SANDBOX_REMOTE
+    for old in (path, remote):
+        if old.exists():
+            shutil.rmtree(old)
+    path.mkdir(parents=True)
+    _git(path, "init", "--quiet", "--initial-branch", "main")
+    _git(path, "config", "commit.gpgsign", "false")
+    _git(path, "config", "tag.gpgsign", "false")
+    logger = logging.getLogger("dvc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        Repo.init(str(path)).close()
+    finally:
+        logger.setLevel(level)
+    (path / ".dvc" / "config").write_text("[core]\n    analytics = false\n")
+    _git(path, "add", ".dvc", ".dvcignore")
+    _git(path, "commit", "--quiet", "-m", "Start the sandbox: git + DVC")
+    (path / "data").mkdir()
+    shutil.copyfile(dataset_path("houses_reference"), path / DATA)
+    return path
+
+
+def _git(path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True)
+
+
+def _sandbox() -> Path:
+    path = sandbox_path()
+    if not (path / ".git").is_dir() or not (path / ".dvc").is_dir():
+        raise Wrong(f"there is no {SANDBOX}/ project in your workspace: run the exercise "
+                    "notebook's first cells, which create it.")
+    return path
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def _recorded_md5(pointer_text: str) -> str | None:
+    import yaml
+
+    try:
+        outs = (yaml.safe_load(pointer_text) or {}).get("outs") or [{}]
+    except yaml.YAMLError:
+        return None
+    return outs[0].get("md5")
+
+
+def _pointer_at(path: Path, rev: str) -> str | None:
+    """The md5 that data/houses.csv.dvc records at `rev`, or None if the file is not there."""
+    shown = _git(path, "show", f"{rev}:{POINTER}")
+    return _recorded_md5(shown.stdout) if shown.returncode == 0 else None
+
+
+def _cached(path: Path, md5: str) -> bytes | None:
+    """The content DVC keeps for `md5` in the sandbox's cache, or None."""
+    obj = path / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    return obj.read_bytes() if obj.is_file() else None
+
+
+def _rows(data: bytes) -> int:
+    return max(0, data.count(b"\n") - 1)
+
+
+def _default_remote(path: Path) -> Path:
+    from dvc.repo import Repo
+
+    with Repo(str(path)) as repo:
+        name = repo.config["core"].get("remote")
+        if not name:
+            raise Wrong("the sandbox has no default DVC remote. Add one next to it: "
+                        f"!dvc remote add -d storage ../{SANDBOX_REMOTE}")
+        url = repo.config["remote"].get(name, {}).get("url", "")
+    if "://" in url:
+        raise Wrong(f"the default remote {name!r} is {url}; for this exercise use a folder: "
+                    f"!dvc remote add -d storage ../{SANDBOX_REMOTE}")
+    return Path(url)
+
+
+def _pushed(path: Path, md5: str) -> bool:
+    remote = _default_remote(path)
+    return (remote / "files" / "md5" / md5[:2] / md5[2:]).is_file()
+
+
+def _reference_md5() -> str:
+    from mlops_clinic.data import dataset_path
+
+    return _md5(dataset_path("houses_reference").read_bytes())
+
+
+def _tag_commit(path: Path, tag: str) -> str | None:
+    found = _git(path, "rev-parse", "--quiet", "--verify", f"refs/tags/{tag}^{{commit}}")
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+# --- the checkers ---------------------------------------------------------------------------------
+
+
+def _check_track(pointer) -> str:
+    if not isinstance(pointer, (str, Path)):
+        raise Wrong(f"expected the path of a file as text, got {type(pointer).__name__}.")
+    given = Path(str(pointer)).as_posix().lstrip("./")
+    if given == DATA:
+        raise Wrong(f"{DATA} is the data itself, which git must not hold. `dvc add` wrote a small "
+                    "pointer file next to it: that is what git tracks.")
+    if given != POINTER:
+        raise Wrong(f"{given!r} is not the file `dvc add {DATA}` writes for git. Look in data/.")
+    path = _sandbox()
+    if not (path / POINTER).is_file():
+        raise Wrong(f"{SANDBOX}/ has no {POINTER} yet: run !dvc add {DATA} in the sandbox.")
+    md5 = _recorded_md5((path / POINTER).read_text())
+    if _git(path, "ls-files", "--error-unmatch", DATA).returncode == 0:
+        raise Wrong(f"git is tracking {DATA} itself: `git rm --cached {DATA}`, then commit; "
+                    "the .gitignore that DVC wrote keeps it out from then on.")
+    if _pointer_at(path, "HEAD") != md5 or _git(path, "ls-files", "--error-unmatch",
+                                                "data/.gitignore").returncode != 0:
+        raise Wrong(f"the pointer is not committed: !git add {POINTER} data/.gitignore, then "
+                    "!git commit -m \"...\".")
+    if not _pushed(path, md5):
+        raise Wrong("the pointer is committed, but the remote does not have the data yet: !dvc push.")
+    return ("git holds a pointer of a few lines; the data is in the cache and in the remote, "
+            "under its md5.")
+
+
+def _check_tag(tag) -> str:
+    if not isinstance(tag, str):
+        raise Wrong(f"expected the tag's name as text, got {type(tag).__name__}.")
+    if not RELEASE.match(tag):
+        raise Wrong(f"{tag!r} does not follow the release naming: data-vMAJOR.MINOR.PATCH, "
+                    "for the first release data-v1.0.0.")
+    path = _sandbox()
+    if _tag_commit(path, tag) is None:
+        raise Wrong(f"{SANDBOX}/ has no tag {tag}: !git tag {tag} (after committing the pointer).")
+    recorded = _pointer_at(path, tag)
+    if recorded is None:
+        raise Wrong(f"{tag} points at a commit without {POINTER}: delete it (!git tag -d {tag}), "
+                    "commit the pointer, then tag again.")
+    if recorded != _reference_md5():
+        raise Wrong(f"{tag} points at data that is not the reference file; the first release is "
+                    "the 2,000 reference houses as they arrived.")
+    if tag != "data-v1.0.0":
+        raise Wrong(f"{tag} names the right data, but this is the first release: data-v1.0.0.")
+    return "data-v1.0.0 now names these exact 2,000 rows, whatever happens to the file later."
+
+
+def _bad_batches(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Batches a gate must refuse, made from the clean new release: {name: (file, what is wrong)}."""
+    from mlops_clinic.data import dataset_path
+
+    lines = dataset_path("houses_new").read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+
+    def spoil(column: str, value: str) -> str:
+        cells = lines[1].rstrip("\n").split(",")
+        cells[header.index(column)] = value
+        return "".join([lines[0], ",".join(cells) + "\n", *lines[2:]])
+
+    batches = {
+        "upper_case.csv": (spoil("mainroad", "YES"), "line 2 has mainroad = 'YES' (the schema says 'yes')"),
+        "missing_price.csv": (spoil("price", ""), "line 2 has no price"),
+        "absurd_area.csv": (spoil("area", "476000"), "line 2 has an area of 476,000 sq ft"),
+        "duplicate_house.csv": ("".join([lines[0], lines[1], *lines[1:]]),
+                                "the house of line 2 is sent twice"),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for name, (text, why) in batches.items():
+        (folder / name).write_text(text)
+        made[name] = (folder / name, why)
+    return made
+
+
+def _check_gate(gate) -> str:
+    from mlops_clinic.data import DataValidationError, dataset_path
+
+    if not callable(gate):
+        raise Wrong(f"expected a function that takes the path of a CSV file, got {type(gate).__name__}.")
+    clean = dataset_path("houses_new")
+    try:
+        verdict = gate(clean)
+    except DataValidationError as error:
+        raise Wrong(f"your gate raised on houses_new.csv, a clean batch: {str(error)[:200]}") from None
+    if isinstance(verdict, (list, tuple)):
+        raise Wrong("your gate returns a list (of problems?). Return True when the batch may become "
+                    "a version and False when it may not, e.g. len(validate(read_csv(path))) == 0.")
+    if verdict is not True and verdict is not False:
+        raise Wrong(f"your gate returned {verdict!r}; return True or False.")
+    if not verdict:
+        raise Wrong("your gate refused houses_new.csv, which is a clean batch: only refuse "
+                    "batches with problems.")
+    folder = _workspace().tmp / "gate-check"
+    for name, (path, why) in _bad_batches(folder).items():
+        try:
+            verdict = gate(path)
+        except DataValidationError:
+            raise Wrong(f"your gate raised DataValidationError on {name} instead of returning False; "
+                        "catch the error (or use validate, which returns the problems).") from None
+        if verdict is not False:
+            raise Wrong(f"your gate accepted {name}, where {why}. Check every value against the "
+                        "schema: mlops_clinic.data.validate(read_csv(path)) lists every problem.")
+    shutil.rmtree(folder, ignore_errors=True)
+    return ("the gate accepts the clean release and refuses upper-case yes/no, a missing price, "
+            "an absurd area and a house sent twice.")
+
+
+def _check_new_release(tag) -> str:
+    if not isinstance(tag, str):
+        raise Wrong(f"expected the tag's name as text, got {type(tag).__name__}.")
+    if not RELEASE.match(tag):
+        raise Wrong(f"{tag!r} does not follow the release naming data-vMAJOR.MINOR.PATCH, "
+                    "e.g. data-v2.0.0.")
+    path = _sandbox()
+    if tag == "data-v1.0.0":
+        raise Wrong("data-v1.0.0 is the first release; the new one needs a new tag, e.g. data-v2.0.0.")
+    if _tag_commit(path, tag) is None:
+        raise Wrong(f"{SANDBOX}/ has no tag {tag}: commit the new pointer, then !git tag {tag}.")
+    v1 = _pointer_at(path, "data-v1.0.0")
+    if v1 is None:
+        raise Wrong("the sandbox has no data-v1.0.0 release any more; do exercise 2 first.")
+    if v1 != _reference_md5():
+        raise Wrong("data-v1.0.0 no longer points at the reference data: never move a release "
+                    "tag. Recreate the sandbox (first cells) and do exercises 1 to 4 again.")
+    md5 = _pointer_at(path, tag)
+    if md5 is None:
+        raise Wrong(f"{tag} points at a commit without {POINTER}.")
+    if md5 == v1:
+        raise Wrong(f"{tag} points at the same data as data-v1.0.0: `dvc add` the new file and "
+                    "commit the pointer before tagging.")
+    data = _cached(path, md5)
+    if data is None:
+        raise Wrong(f"the data of {tag} is not in the sandbox's DVC cache: did you `dvc add` it?")
+    rows = _rows(data)
+    if rows == 1000:
+        raise Wrong(f"{tag} holds only the 1,000 new rows. A release is the old rows plus the new "
+                    "ones: pd.concat([current, new]).")
+    if rows != 3000:
+        raise Wrong(f"{tag} holds {rows:,} rows; the reference (2,000) plus the new release "
+                    "(1,000) make 3,000.")
+    if not _pushed(path, md5):
+        raise Wrong(f"{tag} is committed and tagged, but the remote does not have its data: !dvc push.")
+    return f"two releases, both in the remote: data-v1.0.0 (2,000 rows) and {tag} (3,000 rows)."
+
+
+def _check_restore(rows_in_v1) -> str:
+    if isinstance(rows_in_v1, bool) or not hasattr(rows_in_v1, "__index__"):
+        raise Wrong(f"expected a whole number of rows, got {type(rows_in_v1).__name__}.")
+    rows = int(rows_in_v1)
+    path = _sandbox()
+    v1 = _pointer_at(path, "data-v1.0.0")
+    if v1 is None:
+        raise NotAttempted("the sandbox has no data-v1.0.0 yet: do exercise 2 first.")
+    if rows == 3000:
+        raise Wrong("3,000 is the latest release. Check out the tag data-v1.0.0, then dvc checkout.")
+    if rows == 2001:
+        raise Wrong("2,001 counts the header line too; len(pd.read_csv(...)) counts the houses.")
+    if rows != 2000:
+        raise Wrong(f"{rows:,} is not the number of houses in data-v1.0.0.")
+    on_disk = path / DATA
+    if not on_disk.is_file() or _md5(on_disk.read_bytes()) != v1:
+        raise Wrong("the count is right, but data/houses.csv in the sandbox is not v1: restore the "
+                    "file itself with !git checkout data-v1.0.0 and !dvc checkout.")
+    return ("data-v1.0.0 is back on disk, byte for byte (!git checkout main and !dvc checkout "
+            "return to the latest).")
+
+
+q1 = Question("q1", "01", _check_track, hints=[
+    "In the sandbox: !dvc add data/houses.csv. Which new files does it tell you to add to git?",
+    "Add a default remote next to the sandbox (!dvc remote add -d storage ../sandbox-01-remote), "
+    "commit the pointer and data/.gitignore, then !dvc push.",
+    "pointer = \"data/houses.csv.dvc\", once it is committed and the data pushed.",
+])
+
+q2 = Question("q2", "01", _check_tag, hints=[
+    "A git tag names a commit: !git tag NAME.",
+    "BridgeAI's release names are data-vMAJOR.MINOR.PATCH; the first release is data-v1.0.0.",
+])
+
+q3 = Question("q3", "01", _check_gate, hints=[
+    "mlops_clinic.data.read_csv(path) reads every cell as text; validate(df) returns a list of problems.",
+    "An empty list of problems means the batch is fine.",
+    "gate = lambda path: len(validate(read_csv(path))) == 0",
+])
+
+q4 = Question("q4", "01", _check_new_release, hints=[
+    "Check the new file with your gate first, then append it to data/houses.csv: "
+    "pd.concat([pd.read_csv('data/houses.csv'), pd.read_csv(new_file)]).to_csv(..., index=False).",
+    "Then the same steps as for v1: dvc add, git add + commit the pointer, git tag data-v2.0.0, dvc push.",
+])
+
+q5 = Question("q5", "01", _check_restore, hints=[
+    "!git checkout data-v1.0.0 brings the old pointer back; !dvc checkout brings the data it points to.",
+    "Then count the houses: len(pd.read_csv('data/houses.csv')).",
+])
+
+QUESTIONS = (q1, q2, q3, q4, q5)

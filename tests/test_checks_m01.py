@@ -1,0 +1,153 @@
+"""Module 01's questions: each proven not attempted, wrong (plausible mistakes) and correct, on a
+real sandbox project built with git and DVC as a participant would."""
+
+import subprocess
+
+import pandas as pd
+import pytest
+
+from mlops_clinic.checks import Status, ____
+from mlops_clinic.checks.m01 import DATA, new_sandbox, q1, q2, q3, q4, q5
+from mlops_clinic.data import dataset_path, read_csv, validate
+from mlops_clinic.workspace import WORKSPACE_ENV_VAR
+
+pytestmark = pytest.mark.slow
+
+
+def _assert(outcome, status, *words):
+    assert outcome.status is status, outcome.text()
+    for word in words:
+        assert word in outcome.message, outcome.text()
+
+
+@pytest.fixture
+def sandbox(workspace, monkeypatch):
+    monkeypatch.setenv(WORKSPACE_ENV_VAR, str(workspace.root))
+    path = new_sandbox(workspace)
+    monkeypatch.chdir(path)
+    return path
+
+
+def git(*args):
+    subprocess.run(["git", *args], check=True, capture_output=True)
+
+
+def dvc(*args):
+    # DVC's command line, in this process: the same as `!dvc ...`, without a second start-up.
+    from dvc.cli import main
+
+    assert main([*args, "--quiet"]) == 0, f"dvc {' '.join(args)} failed"
+
+
+def track_and_commit(message="Data v1.0.0"):
+    dvc("add", DATA)
+    git("add", f"{DATA}.dvc", "data/.gitignore")
+    git("commit", "--quiet", "-m", message)
+
+
+def release_v1():
+    track_and_commit()
+    dvc("remote", "add", "-d", "storage", "../sandbox-01-remote")
+    dvc("push")
+    git("tag", "data-v1.0.0")
+
+
+def test_q1_track_and_push(sandbox):
+    _assert(q1.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q1.evaluate("data/houses.csv"), Status.WRONG, "data itself")
+    _assert(q1.evaluate("data/houses.csv.dvc"), Status.WRONG, "dvc add")
+    dvc("add", DATA)
+    _assert(q1.evaluate("data/houses.csv.dvc"), Status.WRONG, "not committed")
+    git("add", f"{DATA}.dvc", "data/.gitignore")
+    git("commit", "--quiet", "-m", "Data v1.0.0")
+    _assert(q1.evaluate("data/houses.csv.dvc"), Status.WRONG, "no default DVC remote")
+    dvc("remote", "add", "-d", "storage", "../sandbox-01-remote")
+    _assert(q1.evaluate("data/houses.csv.dvc"), Status.WRONG, "dvc push")
+    dvc("push")
+    _assert(q1.evaluate("./data/houses.csv.dvc"), Status.CORRECT)
+
+
+def test_q1_data_committed_to_git_is_named(sandbox):
+    track_and_commit()
+    git("add", "--force", DATA)  # past the .gitignore that DVC wrote
+    git("commit", "--quiet", "-m", "the data in git too, by mistake")
+    _assert(q1.evaluate("data/houses.csv.dvc"), Status.WRONG, "git rm --cached")
+
+
+def test_q2_tag_the_release(sandbox):
+    _assert(q2.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q2.evaluate("v1.0.0"), Status.WRONG, "data-vMAJOR.MINOR.PATCH")
+    git("tag", "data-v0.1.0")  # on the first commit, before the data was tracked
+    _assert(q2.evaluate("data-v0.1.0"), Status.WRONG, "without data/houses.csv.dvc")
+    track_and_commit()
+    _assert(q2.evaluate("data-v1.0.0"), Status.WRONG, "no tag data-v1.0.0")
+    git("tag", "data-v1.0.1")
+    _assert(q2.evaluate("data-v1.0.1"), Status.WRONG, "first release")
+    git("tag", "data-v1.0.0")
+    _assert(q2.evaluate("data-v1.0.0"), Status.CORRECT)
+
+
+def test_q3_gate(sandbox):
+    _assert(q3.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q3.evaluate(lambda path: True), Status.WRONG, "accepted upper_case.csv")
+    only_missing = lambda path: not pd.read_csv(path).isna().any().any()  # noqa: E731
+    _assert(q3.evaluate(only_missing), Status.WRONG, "mainroad = 'YES'")
+    _assert(q3.evaluate(lambda path: False), Status.WRONG, "clean batch")
+    _assert(q3.evaluate(lambda path: validate(read_csv(path))), Status.WRONG, "returns a list")
+    from mlops_clinic.data import load
+
+    _assert(q3.evaluate(lambda path: len(load(path)) > 0), Status.WRONG, "instead of returning False")
+    _assert(q3.evaluate(42), Status.WRONG, "function")
+    _assert(q3.evaluate(lambda path: len(validate(read_csv(path))) == 0), Status.CORRECT)
+
+
+def _append_new_rows(keep_old=True):
+    new = pd.read_csv(dataset_path("houses_new"))
+    rows = pd.concat([pd.read_csv(DATA), new]) if keep_old else new
+    rows.to_csv(DATA, index=False)
+
+
+def test_q4_new_release(sandbox):
+    release_v1()
+    _assert(q4.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q4.evaluate("data-v1.0.0"), Status.WRONG, "new tag")
+    _assert(q4.evaluate("data-v2.0.0"), Status.WRONG, "no tag data-v2.0.0")
+    git("tag", "data-v1.9.0")  # tagged before the new data was added
+    _assert(q4.evaluate("data-v1.9.0"), Status.WRONG, "same data as data-v1.0.0")
+    _append_new_rows(keep_old=False)  # the new rows replace the old ones
+    track_and_commit("only the new rows")
+    git("tag", "data-v2.0.0")
+    _assert(q4.evaluate("data-v2.0.0"), Status.WRONG, "only the 1,000 new rows")
+    git("tag", "-d", "data-v2.0.0")
+    git("checkout", "--quiet", "HEAD~1", "--", f"{DATA}.dvc")
+    dvc("checkout")
+    _append_new_rows()
+    track_and_commit("Data v2.0.0")
+    git("tag", "data-v2.0.0")
+    _assert(q4.evaluate("data-v2.0.0"), Status.WRONG, "dvc push")
+    dvc("push")
+    _assert(q4.evaluate("data-v2.0.0"), Status.CORRECT, "3,000 rows")
+
+
+def test_q4_moved_release_tag_is_named(sandbox):
+    release_v1()
+    _append_new_rows()
+    track_and_commit("Data v2.0.0")
+    git("tag", "--force", "data-v1.0.0")
+    git("tag", "data-v2.0.0")
+    _assert(q4.evaluate("data-v2.0.0"), Status.WRONG, "never move a release tag")
+
+
+def test_q5_restore_v1(sandbox):
+    _assert(q5.evaluate(____), Status.NOT_ATTEMPTED)
+    release_v1()
+    _append_new_rows()
+    track_and_commit("Data v2.0.0")
+    git("tag", "data-v2.0.0")
+    _assert(q5.evaluate(3000), Status.WRONG, "latest release")
+    _assert(q5.evaluate(2001), Status.WRONG, "header")
+    _assert(q5.evaluate(2000), Status.WRONG, "not v1")
+    _assert(q5.evaluate("2000"), Status.WRONG, "whole number")
+    git("checkout", "--quiet", "data-v1.0.0")
+    dvc("checkout")
+    _assert(q5.evaluate(len(pd.read_csv(DATA))), Status.CORRECT)

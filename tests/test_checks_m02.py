@@ -1,0 +1,181 @@
+"""Module 02's questions: each proven not attempted, wrong (plausible mistakes) and correct, against
+a real workspace: its pipeline, its MLflow store and registry, and a clone of its project."""
+
+import logging
+import os
+import sys
+import warnings
+
+import pytest
+
+from mlops_clinic import stages
+from mlops_clinic.checks import Status, ____
+from mlops_clinic.checks.m02 import SANDBOX_MODEL, fresh_sandbox_model, project_copy, q1, q2, q3, q4
+from mlops_clinic.workspace import Workspace
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Hint. Inferred schema contains integer")]
+
+
+def _assert(outcome, status, *words):
+    assert outcome.status is status, outcome.text()
+    for word in words:
+        assert word in outcome.message, outcome.text()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A workspace with module 01's pipeline built, activated for this module's tests."""
+    ws = Workspace(tmp_path_factory.mktemp("m02") / "workspace")
+    saved, cwd = dict(os.environ), os.getcwd()
+    ws.activate()
+    stages.ensure("pipeline", ws)
+    os.chdir(ws.project)
+    sys.path.insert(0, str(ws.project / "src"))
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+    import pandas as pd
+
+    splits = {name: pd.read_csv(f"data/prepared/{name}.csv") for name in ("train", "val", "test")}
+    yield ws, splits
+    sys.path.remove(str(ws.project / "src"))
+    for module in ("model", "lineage"):
+        sys.modules.pop(module, None)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def track(splits, *, metric="mae", on="val", tags=True, model=True, experiment="house-price",
+          settings=None, logged=None, close=True, signature=True):
+    """A random forest run as a participant would log it, with one thing done right or wrong."""
+    import mlflow
+    import numpy as np
+    from lineage import data_lineage
+    from mlflow.models import infer_signature
+    from model import FEATURES, TARGET, build_model
+    from sklearn.metrics import mean_absolute_error
+
+    settings = settings if settings is not None else {"n_estimators": 10, "max_depth": 6}
+    train, rows = splits["train"], splits[on]
+    mlflow.set_experiment(experiment)
+    run = mlflow.start_run(run_name="test")
+    fitted = build_model("random_forest", **settings).fit(train[FEATURES], train[TARGET])
+    mlflow.log_params(logged if logged is not None else settings)
+    predicted = fitted.predict(rows[FEATURES])
+    value = {"mae": mean_absolute_error(rows[TARGET], predicted),
+             "rmse": float(np.sqrt(((rows[TARGET] - predicted) ** 2).mean())),
+             "thousands": mean_absolute_error(rows[TARGET], predicted) / 1000}[metric]
+    mlflow.log_metric("val_mae", value)
+    if tags:
+        mlflow.set_tags(tags if isinstance(tags, dict) else data_lineage("data/houses.csv"))
+    if model:
+        example = rows[FEATURES].head(3)
+        mlflow.sklearn.log_model(fitted, name="model", input_example=example if signature else None,
+                                 signature=infer_signature(example, fitted.predict(example)) if signature else None,
+                                 pip_requirements=["scikit-learn"], serialization_format="cloudpickle")
+    if close:
+        mlflow.end_run()
+    return run.info.run_id
+
+
+def test_q1_track_a_run(world):
+    import mlflow
+
+    _, splits = world
+    _assert(q1.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q1.evaluate(42), Status.WRONG, "run.info.run_id")
+    _assert(q1.evaluate("0" * 32), Status.WRONG, "no run with id")
+    _assert(q1.evaluate(track(splits, experiment="Default")), Status.WRONG, "mlflow.set_experiment")
+    open_run = track(splits, close=False)
+    _assert(q1.evaluate(open_run), Status.WRONG, "still open")
+    mlflow.end_run()
+    _assert(q1.evaluate(track(splits, logged={"trees": 10})), Status.WRONG, "n_estimators")
+    _assert(q1.evaluate(track(splits, model=False)), Status.WRONG, "log_model")
+    _assert(q1.evaluate(track(splits, signature=False)), Status.WRONG, "signature")
+    _assert(q1.evaluate(track(splits, on="train")), Status.WRONG, "training houses")
+    _assert(q1.evaluate(track(splits, metric="rmse")), Status.WRONG, "RMSE")
+    _assert(q1.evaluate(track(splits, metric="thousands")), Status.WRONG, "thousands")
+    _assert(q1.evaluate(track(splits, tags=False)), Status.WRONG, "data_lineage")
+    typed = {"data_version": "data-v1.0.0", "data_md5": "0" * 32}
+    _assert(q1.evaluate(track(splits, tags=typed)), Status.WRONG, "do not type them")
+    _assert(q1.evaluate(track(splits)), Status.CORRECT, "data-v2.0.0")
+
+
+def _dvc(*args):
+    from dvc.cli import main
+
+    at = 2 if args[0] == "stage" else 1  # the flag goes before a stage's command
+    assert main([*args[:at], "--quiet", *args[at:]]) == 0, f"dvc {' '.join(args)} failed"
+
+
+REPORT = """import json, pathlib, pandas
+rows = pandas.read_csv("data/prepared/train.csv")
+pathlib.Path("reports").mkdir(exist_ok=True)
+pathlib.Path("reports/data.json").write_text(json.dumps({"train_houses": len(rows)}))
+"""
+
+
+def test_q2_pipeline_stage(world, monkeypatch):
+    ws, _ = world
+    _assert(q2.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q2.evaluate("data_report"), Status.WRONG, "no sandbox-02/ copy")
+    copy = project_copy(ws)
+    monkeypatch.chdir(copy)
+    _assert(q2.evaluate("data_report"), Status.WRONG, "has no stage 'data_report'")
+    (copy / "src" / "report.py").write_text(REPORT)
+    _dvc("stage", "add", "-n", "no_deps", "-M", "reports/data.json", "python src/report.py")
+    _assert(q2.evaluate("no_deps"), Status.WRONG, "-d data/prepared")
+    _dvc("stage", "add", "-n", "data_report", "-d", "src/report.py", "-d", "data/prepared",
+         "-M", "reports/other.json", "--force", "python src/report.py")
+    _dvc("remove", "no_deps")
+    _assert(q2.evaluate("data_report"), Status.WRONG, "dvc repro")
+    _dvc("stage", "add", "-n", "data_report", "-d", "src/report.py", "-d", "data/prepared",
+         "-M", "reports/data.json", "--force", "python src/report.py")
+    _dvc("repro")
+    _assert(q2.evaluate("data_report"), Status.CORRECT, "up to date")
+    (copy / "src" / "report.py").write_text(REPORT + "# changed\n")
+    _assert(q2.evaluate("data_report"), Status.WRONG, "dvc repro again")
+
+
+def test_q3_business_metric(world):
+    import mlflow
+    import numpy as np
+    from model import FEATURES, TARGET
+
+    _, splits = world
+    run_id = track(splits)
+    fitted = mlflow.sklearn.load_model(f"runs:/{run_id}/model")
+    test = splits["test"]
+    expensive = test[test[TARGET] >= 600_000]
+    right = float(np.abs(expensive[TARGET] - fitted.predict(expensive[FEATURES])).mean())
+    overall = float(np.abs(test[TARGET] - fitted.predict(test[FEATURES])).mean())
+    _assert(q3.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q3.evaluate(____, run_id), Status.NOT_ATTEMPTED)
+    _assert(q3.evaluate(overall, run_id), Status.WRONG, "all test houses")
+    _assert(q3.evaluate(right / 1000, run_id), Status.WRONG, "thousands")
+    _assert(q3.evaluate(right + 5000, run_id), Status.WRONG, "is not the MAE")
+    _assert(q3.evaluate(right, run_id), Status.WRONG, "log it on the run")
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metric("test_mae_over_600k", right)
+    _assert(q3.evaluate(right, run_id), Status.CORRECT, "expensive houses")
+
+
+def test_q4_promote_the_better_model(world):
+    import mlflow
+    from mlflow import MlflowClient
+
+    _, splits = world
+    fresh_sandbox_model()
+    client = MlflowClient()
+    good = track(splits, settings={"n_estimators": 20, "max_depth": 8})
+    worse = track(splits, settings={"n_estimators": 2, "max_depth": 1})
+    _assert(q4.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q4.evaluate("1"), Status.WRONG, "register both runs")
+    good_version = mlflow.register_model(f"runs:/{good}/model", SANDBOX_MODEL).version
+    worse_version = mlflow.register_model(f"runs:/{worse}/model", SANDBOX_MODEL).version
+    _assert(q4.evaluate(good_version), Status.WRONG, "alias 'champion'")
+    client.set_registered_model_alias(SANDBOX_MODEL, "champion", worse_version)
+    _assert(q4.evaluate(good_version), Status.WRONG, "your answer")
+    _assert(q4.evaluate(worse_version), Status.WRONG, "lower is better")
+    client.set_registered_model_alias(SANDBOX_MODEL, "champion", good_version)
+    _assert(q4.evaluate(good_version), Status.CORRECT, "moving an alias")

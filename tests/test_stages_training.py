@@ -1,0 +1,188 @@
+"""Modules 01 and 02's stages: what `ensure("champion")` builds on an empty workspace, that deleting
+the data and the cache loses nothing `dvc pull` cannot restore, and that the DVC remote and the
+MLflow store survive module 01 starting a fresh project."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from mlops_clinic import stages
+from mlops_clinic.stages.data import V1_TAG, V2_TAG, fresh_project, tag_exists
+from mlops_clinic.stages.training import ALIAS, MODEL_NAME, champion_version, client, template_files
+from mlops_clinic.workspace import Workspace, path_with_kit_tools
+
+pytestmark = pytest.mark.slow
+
+
+def md5(path):
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def run(ws, *cmd):
+    env = {**os.environ, **ws.env(), "PATH": path_with_kit_tools(os.environ.get("PATH", ""))}
+    return subprocess.run(list(cmd), cwd=ws.project, env=env, capture_output=True, text=True, check=True).stdout
+
+
+def dvc_outputs(ws):
+    """Every file whose content DVC keeps (the data pointer's and dvc.lock's outputs), leaving out
+    the small outputs that git keeps itself (cache: false, such as metrics.json)."""
+    names = ["data/houses.csv"]
+    lock = yaml.safe_load((ws.project / "dvc.lock").read_text())
+    for stage in lock["stages"].values():
+        names += [out["path"] for out in stage.get("outs", [])]
+    in_git = set(run(ws, "git", "ls-files").split())
+    found = []
+    for name in names:
+        path = ws.project / name
+        found += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return [p for p in found if p.relative_to(ws.project).as_posix() not in in_git]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("stages") / "workspace")
+    built = stages.ensure("champion", ws)
+    return ws, built
+
+
+def test_ensure_champion_builds_every_stage_on_an_empty_workspace(world):
+    ws, built = world
+    assert built == ["workspace", "project", "data_v1", "data_v2", "pipeline", "champion"]
+    assert stages.ensure("champion", ws) == []
+    assert tag_exists(ws, V1_TAG) and tag_exists(ws, V2_TAG)
+    log = run(ws, "git", "log", "--format=%s")
+    assert log.splitlines()[0] == "Pipeline results: gradient boosting"
+    assert run(ws, "git", "status", "--porcelain") == ""
+    for name in template_files():
+        assert (ws.project / name).is_file(), name
+
+
+def test_data_releases_have_the_documented_rows(world):
+    ws, _ = world
+    for tag, rows in ((V1_TAG, 2000), (V2_TAG, 3000)):
+        text = run(ws, "git", "show", f"{tag}:data/houses.csv.dvc")
+        pointer = yaml.safe_load(text)["outs"][0]
+        data = (ws.project / ".dvc" / "cache" / "files" / "md5" / pointer["md5"][:2] / pointer["md5"][2:]).read_bytes()
+        assert data.count(b"\n") - 1 == rows, tag
+
+
+def test_champion_is_the_pipelines_model_with_lineage_and_a_card(world):
+    ws, _ = world
+    version = champion_version(ws)
+    record = json.loads((ws.project / "models" / "run.json").read_text())
+    assert (version.name, str(version.version), version.run_id) == (MODEL_NAME, str(record["version"]), record["run_id"])
+    assert ALIAS in version.aliases
+    tags = client(ws).get_run(version.run_id).data.tags
+    assert tags["data_version"] == V2_TAG
+    assert tags["data_md5"] == md5(ws.project / "data" / "houses.csv")
+    assert tags["inputs_committed"] == "true"
+    assert tags["source"] == "pipeline"
+    run(ws, "git", "cat-file", "-e", f"{tags['git_commit']}^{{commit}}")
+    assert "gradient_boosting trained on data-v2.0.0" in version.description
+    assert "mean absolute error in pounds" in client(ws).get_registered_model(MODEL_NAME).description
+    metrics = json.loads((ws.project / "metrics.json").read_text())
+    assert set(metrics) == {"val", "test", "test_mae_by_price"}
+    assert metrics["test"]["r2"] > 0.9
+
+
+def test_deleting_data_and_cache_loses_nothing_dvc_pull_cannot_restore(world):
+    ws, _ = world
+    files = dvc_outputs(ws)
+    assert len(files) >= 5  # the data, the three splits, the model
+    before = {path: md5(path) for path in files}
+    for path in files:
+        path.unlink()
+    shutil.rmtree(ws.project / ".dvc" / "cache")
+    run(ws, "dvc", "pull", "--quiet")
+    assert {path: md5(path) for path in files} == before
+    assert "up to date" in run(ws, "dvc", "status")
+
+
+def test_remote_and_mlflow_store_survive_a_fresh_project_and_a_second_run(world):
+    ws, _ = world
+    remote_before = {p for p in ws.dvc_remote.rglob("*") if p.is_file()}
+    runs_before = {r.info.run_id for r in client(ws).search_runs(
+        [client(ws).get_experiment_by_name("house-price").experiment_id])}
+    old_champion = champion_version(ws)
+    # Module 01 run again: the project starts afresh, then a later module rebuilds its world.
+    here = os.getcwd()
+    try:
+        assert "kept as project-previous/" in fresh_project(ws)
+    finally:
+        os.chdir(here)
+    assert (ws.root / "project-previous" / "dvc.lock").is_file()
+    assert not stages.STAGES["champion"].is_done(ws), "an older champion's commit is not in the new project"
+    assert stages.ensure("champion", ws) == ["data_v1", "data_v2", "pipeline", "champion"]
+    assert remote_before <= {p for p in ws.dvc_remote.rglob("*") if p.is_file()}
+    runs_after = {r.info.run_id for r in client(ws).search_runs(
+        [client(ws).get_experiment_by_name("house-price").experiment_id])}
+    assert runs_before < runs_after
+    new_champion = champion_version(ws)
+    assert int(new_champion.version) > int(old_champion.version)
+    # The same data, byte for byte, from the same remote: the md5 is the same in both projects.
+    old_tags = client(ws).get_run(old_champion.run_id).data.tags
+    assert client(ws).get_run(new_champion.run_id).data.tags["data_md5"] == old_tags["data_md5"]
+    # The old champion's model is still in the store and loads.
+    import mlflow
+
+    mlflow.set_tracking_uri(ws.tracking_uri)
+    try:
+        model = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{old_champion.version}")
+    finally:
+        mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI", ""))
+    assert hasattr(model, "predict")
+
+
+def test_fresh_project_leaves_a_new_project_alone(workspace):
+    stages.ensure("project", workspace)
+    here = os.getcwd()
+    try:
+        assert "is new" in fresh_project(workspace)
+    finally:
+        os.chdir(here)
+    assert not (workspace.root / "project-previous").exists()
+
+
+def test_plain_shell_prints_plain_text_and_stops_on_failure(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    from mlops_clinic.notebook import CommandFailed, plain_shell
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"  # nothing written to disk
+    shell = InteractiveShell.instance(config=config)
+    try:
+        plain_shell()
+        code = f"{sys.executable} -c \"import sys; print('tty' if sys.stdout.isatty() else 'pipe')\""
+        result = shell.run_cell(f"!{code}")
+        assert result.success and shell.user_ns["_exit_code"] == 0
+        assert capsys.readouterr().out.strip() == "pipe"
+        failed = shell.run_cell("!exit 3")
+        assert isinstance(failed.error_in_exec, CommandFailed) and shell.user_ns["_exit_code"] == 3
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_a_lesson_interrupted_midway_is_completed_by_the_stages(tmp_path):
+    # Module 01 stopped after committing the pipeline's code, with the data file deleted by the
+    # disaster drill and HEAD left detached at v1: a later module's setup still gets its champion.
+    from mlops_clinic.stages.training import install_template
+
+    ws = Workspace(tmp_path / "workspace")
+    stages.ensure("data_v2", ws)
+    install_template(ws.project)
+    run(ws, "git", "add", "dvc.yaml", "params.yaml", "src")
+    run(ws, "git", "commit", "--quiet", "-m", "Pipeline as code")
+    run(ws, "git", "checkout", "--quiet", V1_TAG)
+    run(ws, "dvc", "checkout", "--quiet")
+    (ws.project / "data" / "houses.csv").unlink()
+    assert stages.ensure("champion", ws) == ["pipeline", "champion"]
+    assert run(ws, "git", "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert json.loads((ws.project / "metrics.json").read_text())["test"]["r2"] > 0.9
