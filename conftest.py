@@ -1,4 +1,5 @@
-"""Test session set-up: every tool homed in a throw-away workspace, one fresh workspace per notebook.
+"""Test session set-up: every tool homed in a throw-away workspace, one fresh workspace per notebook,
+and every notebook run a second time in its workspace after nbval's run.
 
 At the repository root so its hooks apply to notebooks/ and solutions/ (nbval) as well as tests/.
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -28,8 +30,25 @@ def _worker_root() -> Path:
     return TEST_ROOT / run / os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+SESSION_ENVIRONMENT: dict[str, str] = {}
+
+
 def pytest_configure(config):
     Workspace(_worker_root() / "session" / "workspace").activate()
+    SESSION_ENVIRONMENT.update(os.environ)
+
+
+def _back_to_the_session_workspace() -> None:
+    """Undo what an earlier test module left in this process: a workspace it activated (doctor,
+    setup) or MLflow's global tracking URI, which wins over the environment once set. BentoML
+    fixes its model store at first use, so everything in-process must stay on the session's."""
+    os.environ.clear()
+    os.environ.update(SESSION_ENVIRONMENT)
+    if "mlflow" in sys.modules:
+        import mlflow
+
+        mlflow.set_tracking_uri(None)  # follow MLFLOW_TRACKING_URI again (this unsets it...)
+        os.environ.update(SESSION_ENVIRONMENT)  # (...so the environment goes back once more)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -41,8 +60,16 @@ def pytest_sessionfinish(session, exitstatus):
                 run.rmdir()
 
 
+_last_module: list = [None]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
+    # Each test module starts in the session's workspace, before its fixtures run.
+    module = getattr(item, "module", None)
+    if module is not None and module is not _last_module[0]:
+        _last_module[0] = module
+        _back_to_the_session_workspace()
     # nbval starts one kernel per notebook, at its first cell: give that notebook a fresh
     # workspace of its own, as a participant opening it first would have.
     if type(item).__name__ == "IPyNbCell":
@@ -53,6 +80,49 @@ def pytest_runtest_setup(item):
             shutil.rmtree(workspace, ignore_errors=True)
             os.environ[WORKSPACE_ENV_VAR] = str(workspace)
             os.environ["CLINIC_TEST_NOTEBOOK"] = key
+
+
+class RunsAgainFailed(Exception):
+    """The second run of a notebook failed; the message names the cell and the error."""
+
+
+class RunsAgain(pytest.Item):
+    """After nbval has run a notebook on its fresh workspace, the notebook runs again, headless, in
+    that same workspace, as a participant who runs all cells twice would. One item per notebook,
+    right after its cells (same file, so xdist's loadfile keeps it on the same worker)."""
+
+    def runtest(self) -> None:
+        from mlops_clinic.execute import execute_notebook
+
+        workspace = Workspace(os.environ[WORKSPACE_ENV_VAR])
+        result = execute_notebook(self.path, workspace.root.parent / "second-run.ipynb",
+                                  parameters={"workspace": str(workspace.root)}, env=workspace.env(),
+                                  cwd=self.path.parent, timeout_s=600)
+        if result.status != "ok":
+            raise RunsAgainFailed(f"the second run in the same workspace failed: {result.error} "
+                                  f"at {result.failing_cell}; log: {result.log_path}")
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, RunsAgainFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}: runs again in the same workspace"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Give every notebook that nbval collected a RunsAgain item after its last cell."""
+    result, current = [], None
+    for item in items:
+        parent = item.parent if type(item).__name__ == "IPyNbCell" else None
+        if current is not None and parent is not current:
+            result.append(RunsAgain.from_parent(current, name="runs-again-in-the-same-workspace"))
+        current = parent
+        result.append(item)
+    if current is not None:
+        result.append(RunsAgain.from_parent(current, name="runs-again-in-the-same-workspace"))
+    items[:] = result
 
 
 @pytest.fixture

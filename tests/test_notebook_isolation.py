@@ -1,6 +1,8 @@
-"""Each notebook under nbval gets a fresh workspace of its own (the root conftest's hook).
+"""Each notebook under nbval gets a fresh workspace of its own, then runs a second time in it (the
+root conftest's hooks).
 
-Runs a real nbval session on two tiny notebooks: each records the workspace its kernel sees.
+Runs a real nbval session on two tiny notebooks: each run records the workspace its kernel sees and
+whether the previous run left its mark there.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ with open(r"{log}", "a") as log:
 """
 
 
-def test_every_notebook_gets_a_fresh_workspace_of_its_own(tmp_path):
+def test_every_notebook_gets_a_fresh_workspace_then_runs_again_in_it(tmp_path):
     # Under the repository, so the root conftest.py applies as it does to notebooks/.
     folder = paths.REPO_ROOT / "build" / "isolation-test" / tmp_path.name
     folder.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "seen.txt"
     for name in ("first", "second"):
-        notebook = nbformat.v4.new_notebook()
+        notebook = nbformat.v4.new_notebook(metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"}})
         notebook.cells = [nbformat.v4.new_code_cell(RECORD.format(var=WORKSPACE_ENV_VAR, log=log))]
         nbformat.write(notebook, folder / f"{name}.ipynb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
@@ -47,8 +51,11 @@ def test_every_notebook_gets_a_fresh_workspace_of_its_own(tmp_path):
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     seen = [line.rsplit(" ", 1) for line in log.read_text().splitlines()]
-    assert len(seen) == 2, seen
-    (first, first_leftover), (second, second_leftover) = seen
+    assert len(seen) == 4, f"expected two runs of each notebook: {seen}"
+    (first, first_fresh), (first_again, first_again_leftover), (second, second_fresh), (second_again, _) = seen
+    assert first == first_again and second == second_again, "the second run used another workspace"
     assert first != second, "both notebooks ran in the same workspace"
     assert first.endswith("first/workspace") and second.endswith("second/workspace"), seen
-    assert first_leftover == second_leftover == "False", "a workspace was not fresh"
+    assert first_fresh == second_fresh == "False", "a workspace was not fresh"
+    assert first_again_leftover == "True", "the second run did not see the first run's workspace"
+    assert "runs-again-in-the-same-workspace" in result.stdout or "4 passed" in result.stdout, result.stdout

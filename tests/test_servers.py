@@ -1,3 +1,4 @@
+import os
 import socket
 import sys
 import urllib.request
@@ -18,6 +19,24 @@ def test_server_starts_answers_and_stops_by_pid(workspace):
             assert response.status == 200
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not (workspace.servers_dir / "web.pid").exists()
+
+
+# A leader that serves HTTP and spawns a worker in a session of its own, as BentoML's serve does.
+SERVER_WITH_OWN_SESSION_WORKER = [
+    sys.executable, "-c",
+    "import subprocess, sys, http.server;"
+    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], start_new_session=True);"
+    "http.server.test(http.server.SimpleHTTPRequestHandler, port={port}, bind='{host}')",
+]
+
+
+def test_stopping_a_server_stops_a_worker_in_its_own_session(workspace):
+    with BackgroundServer("web", SERVER_WITH_OWN_SESSION_WORKER, workspace=workspace,
+                          cwd=workspace.root) as server:
+        workers = psutil.Process(server.pid).children()
+        assert len(workers) == 1 and os.getsid(workers[0].pid) != os.getsid(server.pid)
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert not alive, f"worker {alive} outlived its server"
 
 
 def test_busy_port_gets_a_clear_message(workspace):

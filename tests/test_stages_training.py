@@ -131,11 +131,14 @@ def test_remote_and_mlflow_store_survive_a_fresh_project_and_a_second_run(world)
     # The old champion's model is still in the store and loads.
     import mlflow
 
+    previous = os.environ.get("MLFLOW_TRACKING_URI")  # set_tracking_uri changes the variable too
     mlflow.set_tracking_uri(ws.tracking_uri)
     try:
         model = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{old_champion.version}")
     finally:
-        mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI", ""))
+        mlflow.set_tracking_uri(None)  # follow the environment again, as before
+        if previous is not None:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
     assert hasattr(model, "predict")
 
 

@@ -6,9 +6,9 @@ A notebook starts a server, waits until it answers, uses it and stops it:
                           ready_path="/health", workspace=ws) as server:
         print(server.url)
 
-Each server runs in its own process group, so stopping it also stops its workers. A PID file in the
-workspace lets `clinic reset` (or the next run of the notebook) stop a server that a crashed kernel
-left behind, still by PID, never by name.
+Each server runs in its own process group; stopping it stops that group and every descendant (some
+workers start their own session). A PID file in the workspace lets `clinic reset` (or the next run
+of the notebook) stop a server that a crashed kernel left behind, still by PID, never by name.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import psutil
 
 LOOPBACK = "127.0.0.1"
 
@@ -180,10 +182,16 @@ class BackgroundServer:
 
 
 def _stop_group(pid: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+    # Some servers' workers start their own session (BentoML's do), so the process group alone
+    # misses them: list every descendant first, while the leader still knows its children.
+    descendants = _descendants(pid)
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
-        return
+        pass
+    for child in descendants:
+        _signal(child, signal.SIGTERM)
+    _, lingering = psutil.wait_procs(descendants, timeout=timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None:
@@ -196,8 +204,25 @@ def _stop_group(pid: int, timeout: float, process: subprocess.Popen | None = Non
         os.killpg(pid, signal.SIGKILL)  # workers that ignored SIGTERM, or a stuck leader
     except ProcessLookupError:
         pass
+    for child in lingering:
+        _signal(child, signal.SIGKILL)
+    psutil.wait_procs(lingering, timeout=5)
     if process is not None:
         process.wait(timeout=5)
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _signal(process: psutil.Process, sig: int) -> None:
+    try:
+        process.send_signal(sig)  # psutil checks the PID still belongs to the same process
+    except psutil.Error:
+        pass
 
 
 def _pid_alive(pid: int) -> bool:

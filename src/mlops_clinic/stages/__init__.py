@@ -88,4 +88,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Register the stages (after the machinery above exists).
-from mlops_clinic.stages import base, data, training  # noqa: E402,F401
+from mlops_clinic.stages import base, data, training, serving, monitoring, automation  # noqa: E402,F401

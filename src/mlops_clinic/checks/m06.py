@@ -1,0 +1,355 @@
+"""Module 06 questions: make the quality gate block a model trained on faulty data, promote a model
+through a branch and a merge, roll the promotion back with a revert.
+
+The exercises work in `sandbox-06/`: a clone of the lesson project with module 06's CI files, whose
+pipeline registers `house-price-sandbox` and whose desired state names that model. The project
+that later modules build on, and its `house-price` champion, are never touched. The checkers read
+the sandbox's git history, its files and the MLflow registry, and score the models themselves on
+the champion's trusted test houses, as the project's tests/test_model.py does.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import zlib
+from pathlib import Path
+
+from mlops_clinic.checks.core import Question, Wrong
+
+SANDBOX = "sandbox-06"
+SANDBOX_MODEL = "house-price-sandbox"
+FAULTY_BRANCH = "data-v3"
+FAULTY_SHARE = 0.1  # share of houses whose prices the faulty release shuffled
+FAULTY_SEED = 6
+SETUP_COMMIT = f"Exercises: the pipeline registers {SANDBOX_MODEL}"
+LOOSE_GATE = {"champion_tolerance": 0.25, "max_houses_share": 0.1}
+TARGET = "price"
+FEATURES = ["area", "bedrooms", "bathrooms", "stories", "parking", "mainroad", "guestroom",
+            "basement", "hotwaterheating", "airconditioning", "prefarea", "furnishingstatus"]
+
+
+# --- set-up of the exercises -----------------------------------------------------------------------
+
+
+def _workspace(workspace=None):
+    from mlops_clinic.workspace import Workspace
+
+    return workspace if workspace is not None else Workspace.resolve()
+
+
+def _client():
+    from mlflow import MlflowClient
+
+    return MlflowClient()
+
+
+def _run(where: Path, *command: str) -> str:
+    done = subprocess.run(list(command), cwd=where, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"Preparing the exercise failed at `{' '.join(command[:4])}`:\n"
+                           f"{(done.stderr or done.stdout).strip()[-1500:]}")
+    return done.stdout
+
+
+def _git(sandbox: Path, *args: str) -> str | None:
+    """git's output in the sandbox, or None if the command fails."""
+    done = subprocess.run(["git", *args], cwd=sandbox, capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def exercise_sandbox(workspace=None) -> Path:
+    """A fresh clone of the project in sandbox-06/, with its data pulled, whose pipeline registers
+    house-price-sandbox and whose deploy/champion.yaml names house-price-sandbox version 1: the
+    project champion's model, registered again under the sandbox's name."""
+    from mlflow.exceptions import MlflowException
+
+    from mlops_clinic import stages
+
+    ws = _workspace(workspace)
+    stages.ensure("gitops", ws)
+    path = ws.root / SANDBOX
+    if path.exists():
+        shutil.rmtree(path)
+    _run(ws.root, "git", "clone", "--quiet", "--branch", "main", str(ws.project), SANDBOX)
+    _run(path, "git", "config", "commit.gpgsign", "false")
+    _run(path, "dvc", "pull", "--quiet")
+    client = _client()
+    try:
+        client.delete_registered_model(SANDBOX_MODEL)
+    except MlflowException:
+        pass
+    champion = client.get_model_version_by_alias("house-price", "champion")
+    client.create_registered_model(SANDBOX_MODEL)
+    version = client.create_model_version(SANDBOX_MODEL, source=champion.source,
+                                          run_id=champion.run_id).version
+    client.set_registered_model_alias(SANDBOX_MODEL, "champion", str(version))
+    params = path / "params.yaml"
+    params.write_text(params.read_text().replace("registered_model: house-price\n",
+                                                 f"registered_model: {SANDBOX_MODEL}\n"))
+    desired = path / "deploy" / "champion.yaml"
+    lines = [line for line in desired.read_text().splitlines() if line.startswith("#")]
+    desired.write_text("\n".join(lines + [f"model: {SANDBOX_MODEL}", f"version: {version}"]) + "\n")
+    _run(path, "git", "commit", "--quiet", "-am", SETUP_COMMIT)
+    return path
+
+
+def faulty_release(sandbox: Path) -> None:
+    """On branch data-v3: a data release in which a broken join shuffled the prices of one house in
+    ten (every value still valid, so the schema lets it through), a commit that loosened the gate to
+    ship it on time, and the pipeline reproduced (a candidate trained on it, registered)."""
+    import numpy as np
+    import pandas as pd
+    import yaml
+
+    sandbox = Path(sandbox)
+    _run(sandbox, "git", "switch", "--quiet", "--discard-changes", "-C", FAULTY_BRANCH, "main")
+    _run(sandbox, "dvc", "checkout", "--quiet")
+    data = sandbox / "data" / "houses.csv"
+    houses = pd.read_csv(data)
+    rng = np.random.default_rng(FAULTY_SEED)
+    hit = rng.random(len(houses)) < FAULTY_SHARE
+    houses.loc[hit, TARGET] = rng.permutation(houses.loc[hit, TARGET].to_numpy())
+    houses.to_csv(data, index=False)
+    _run(sandbox, "dvc", "add", "--quiet", "data/houses.csv")
+    _run(sandbox, "git", "commit", "--quiet", "-am", "Data v3.0.0: this quarter's sales")
+    gate_file = sandbox / "tests" / "gate.yaml"
+    gate = yaml.safe_load(gate_file.read_text())
+    text = gate_file.read_text()
+    for key, value in LOOSE_GATE.items():
+        text = text.replace(f"{key}: {gate[key]}", f"{key}: {value}")
+    gate_file.write_text(text)
+    _run(sandbox, "git", "commit", "--quiet", "-am", "Gate: loosen it to ship v3 on time")
+    _run(sandbox, "dvc", "repro", "--quiet")
+
+
+# --- scoring, as tests/test_model.py does -------------------------------------------------------------
+
+
+def _sandbox() -> Path:
+    path = _workspace().root / SANDBOX
+    if not (path / ".git").is_dir():
+        raise Wrong(f"there is no {SANDBOX}/ copy of the project: run the set-up cell at the top.")
+    return path
+
+
+def _desired(sandbox: Path, rev: str) -> dict:
+    import yaml
+
+    text = _git(sandbox, "show", f"{rev}:deploy/champion.yaml")
+    if text is None:
+        raise Wrong(f"deploy/champion.yaml is missing at {rev}: run the set-up cell at the top again.")
+    return yaml.safe_load(text)
+
+
+def _trusted(sandbox: Path, champion_version):
+    """The champion's test houses: its data release, split by the hash of the house id."""
+    import dvc.api
+    import pandas as pd
+
+    release = _client().get_run(champion_version.run_id).data.tags["data_version"]
+    houses = pd.read_csv(io.StringIO(dvc.api.read("data/houses.csv", repo=str(sandbox), rev=release)))
+    bucket = houses["house_id"].map(lambda house: zlib.crc32(house.encode()) % 1000 / 1000)
+    return houses[bucket < 0.2]
+
+
+def _scores(model, houses, area_step: float, max_drop: float) -> tuple[float, float]:
+    """(MAE on the houses, share of estimates that fall by more than max_drop with more area)."""
+    estimates = model.predict(houses[FEATURES])
+    mae = float((houses[TARGET] - estimates).abs().mean())
+    bigger = houses.assign(area=(houses["area"] * (1 + area_step)).round().clip(upper=16_000))
+    falls = (estimates - model.predict(bigger[FEATURES])) / estimates
+    return mae, float((falls > max_drop).mean())
+
+
+def _verdict(gate: dict, sandbox: Path, candidate, champion_version) -> tuple[list[str], dict]:
+    """The gate's failures for `candidate` against `champion_version` (empty: it passes), and the
+    figures behind them."""
+    import mlflow.sklearn
+    import pandas as pd
+
+    houses = _trusted(sandbox, champion_version)
+    champion = mlflow.sklearn.load_model(f"models:/{champion_version.name}/{champion_version.version}")
+    train = pd.read_csv(sandbox / "data" / "prepared" / "train.csv")
+    baseline = float((houses[TARGET] - train[TARGET].median()).abs().mean())
+    ours, share = _scores(candidate, houses, gate["area_step"], gate["max_drop"])
+    theirs, _ = _scores(champion, houses, gate["area_step"], gate["max_drop"])
+    failures = []
+    if ours > gate["baseline_ratio"] * baseline:
+        failures.append("it does not beat the baseline by enough")
+    if ours > theirs * (1 + gate["champion_tolerance"]):
+        failures.append(f"it is {ours / theirs - 1:+.0%} against the champion")
+    if share > gate["max_houses_share"]:
+        failures.append(f"{share:.1%} of its estimates fall with more area")
+    return failures, {"ours": ours, "theirs": theirs, "share": share}
+
+
+def _load(sandbox: Path, version: str | None = None):
+    """The sandbox's candidate (models/model.pkl), or a registered version of the sandbox model."""
+    if version is None:
+        import joblib
+
+        return joblib.load(sandbox / "models" / "model.pkl")
+    import mlflow.sklearn
+
+    return mlflow.sklearn.load_model(f"models:/{SANDBOX_MODEL}/{version}")
+
+
+def _gate(sandbox: Path, rev: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(_git(sandbox, "show", f"{rev}:tests/gate.yaml") or "{}")
+
+
+# --- the checkers -------------------------------------------------------------------------------------
+
+
+def _check_gate(exit_code) -> str:
+    sandbox = _sandbox()
+    if not isinstance(exit_code, int) or isinstance(exit_code, bool):
+        raise Wrong(f"expected the exit code of the local CI run (a whole number), got "
+                    f"{type(exit_code).__name__}: exit_code = sh(\"python ci/run_pipeline.py\").")
+    if _git(sandbox, "branch", "--show-current") != FAULTY_BRANCH:
+        raise Wrong(f"work on the branch {FAULTY_BRANCH} (git switch {FAULTY_BRANCH}), where the "
+                    "faulty release is.")
+    if _git(sandbox, "status", "--porcelain", "--", "tests/gate.yaml"):
+        raise Wrong("tests/gate.yaml has changes that are not committed; CI tests what is committed: "
+                    "git commit -am \"...\" (or git revert the commit that loosened it).")
+    client = _client()
+    start = _desired(sandbox, "main")
+    champion_version = client.get_model_version(start["model"], str(start["version"]))
+    if str(_desired(sandbox, "HEAD")["version"]) != str(start["version"]):
+        raise Wrong("a promotion of the faulty model was committed on this branch (the CI ran while "
+                    "the gate was loose): undo it with git revert --no-edit HEAD, then run the CI again.")
+    gate = _gate(sandbox, "HEAD")
+    failures, figures = _verdict(gate, sandbox, _load(sandbox, str(champion_version.version)),
+                                 champion_version)
+    if failures:
+        raise Wrong(f"this gate is too strict: the champion itself would fail it ({'; '.join(failures)}). "
+                    "A gate that blocks every model gets switched off.")
+    failures, figures = _verdict(gate, sandbox, _load(sandbox), champion_version)
+    if not failures:
+        raise Wrong(f"the gate still lets the faulty model through: on the trusted houses its MAE is "
+                    f"£{figures['ours']:,.0f} against the champion's £{figures['theirs']:,.0f} "
+                    f"({figures['ours'] / figures['theirs'] - 1:+.0%}), and {figures['share']:.1%} of "
+                    "its estimates fall with more area. Look at git log -p tests/gate.yaml.")
+    if exit_code == 0:
+        raise Wrong("the gate is right now, but the exit code you give says the CI run passed: run "
+                    "python ci/run_pipeline.py again and keep its exit code.")
+    return (f"blocked: {'; '.join(failures)}. Trusted houses and a reviewed gate stop a faulty "
+            "release that the schema cannot see.")
+
+
+def _setup_commit(sandbox: Path) -> str:
+    found = _git(sandbox, "log", "--format=%H", "-1", "--fixed-strings", f"--grep={SETUP_COMMIT}", "main")
+    if not found:
+        raise Wrong("the sandbox's set-up commit is missing from main: run the set-up cell at the top again.")
+    return found
+
+
+def _merge_parents(sandbox: Path) -> list[str]:
+    return (_git(sandbox, "rev-list", "--parents", "-n", "1", "HEAD") or "").split()[1:]
+
+
+def _check_promotion(promoted_version) -> str:
+    sandbox = _sandbox()
+    if _git(sandbox, "branch", "--show-current") != "main":
+        raise Wrong("merge the promotion into main and stay there: git switch main, then git merge "
+                    "--no-ff BRANCH.")
+    desired = _desired(sandbox, "HEAD")
+    if desired.get("model") != SANDBOX_MODEL:
+        raise Wrong(f"deploy/champion.yaml names {desired.get('model')!r}; the exercises promote "
+                    f"{SANDBOX_MODEL}. Run the set-up cell at the top again.")
+    parents = _merge_parents(sandbox)
+    if _git(sandbox, "rev-parse", "HEAD") == _setup_commit(sandbox):
+        raise Wrong("main's deploy/champion.yaml did not change: run the CI on your branch "
+                    "(python ci/run_pipeline.py), then merge the branch into main.")
+    if len(parents) != 2:
+        raise Wrong("main's last commit is not a merge (a fast-forward?): undo it (git reset --hard "
+                    "ORIG_HEAD is fine on your own unshared main) and merge with git merge --no-ff, "
+                    "so the promotion is one commit that one revert can undo.")
+    before = _desired(sandbox, parents[0])
+    version = str(desired["version"])
+    if str(promoted_version) != version:
+        raise Wrong(f"main's deploy/champion.yaml names version {version}, but your answer is "
+                    f"{promoted_version!r}.")
+    proposals = _git(sandbox, "log", "--format=%s", f"{parents[0]}..{parents[1]}") or ""
+    if not any(line.startswith(f"Promote {SANDBOX_MODEL} version {version} ") for line in proposals.splitlines()):
+        raise Wrong("the branch has no proposal commit from the pipeline: deploy/champion.yaml was "
+                    "edited by hand. Let python ci/run_pipeline.py propose it, after the gate passed.")
+    record = json.loads(_git(sandbox, "show", "HEAD:models/run.json") or "{}")
+    if str(record.get("version")) != version:
+        raise Wrong(f"models/run.json names version {record.get('version')}, deploy/champion.yaml "
+                    f"version {version}: merge the proposal commit with the pipeline's results.")
+    previous = _client().get_model_version(before["model"], str(before["version"]))
+    failures, figures = _verdict(_gate(sandbox, "HEAD"), sandbox, _load(sandbox, version), previous)
+    if failures:
+        raise Wrong(f"version {version} does not pass the gate ({'; '.join(failures)}): train a "
+                    "better model on a new branch.")
+    from mlops_clinic.service.store import alias_version
+
+    aliased = alias_version("champion", name=SANDBOX_MODEL)
+    if aliased != version:
+        raise Wrong(f"git says version {version}, but {SANDBOX_MODEL}@champion is still version "
+                    f"{aliased}: run the reconcile step, python deploy/reconcile.py.")
+    return (f"main says version {version} (MAE £{figures['ours']:,.0f} against "
+            f"£{figures['theirs']:,.0f}), in one merge commit that records who promoted what, "
+            "after which tests; the reconcile step deployed it.")
+
+
+def _check_rollback(rolled_back_to) -> str:
+    sandbox = _sandbox()
+    if _git(sandbox, "branch", "--show-current") != "main":
+        raise Wrong("roll back on main: git switch main.")
+    merges = (_git(sandbox, "log", "--merges", "--format=%H %s", f"{_setup_commit(sandbox)}..main") or "").splitlines()
+    if not merges:
+        raise Wrong("main's history has no promotion merge: do question 2 first. (If you used git "
+                    "reset, the promotion has vanished from history; promote again, then revert.)")
+    subject = _git(sandbox, "log", "-1", "--format=%s") or ""
+    if not subject.startswith('Revert "'):
+        raise Wrong("main's last commit is not a revert: git revert --no-edit -m 1 HEAD undoes the "
+                    "promotion's merge and keeps both in the history.")
+    merge = merges[0].split()[0]
+    before = _desired(sandbox, f"{merge}^1")
+    desired = _desired(sandbox, "HEAD")
+    if str(desired["version"]) != str(before["version"]):
+        raise Wrong(f"after the revert deploy/champion.yaml names version {desired['version']}, not "
+                    f"the version before the promotion ({before['version']}): revert the merge "
+                    "commit with -m 1.")
+    version = str(desired["version"])
+    if str(rolled_back_to) != version:
+        raise Wrong(f"main's deploy/champion.yaml names version {version}, but your answer is "
+                    f"{rolled_back_to!r}.")
+    from mlops_clinic.service.store import alias_version
+
+    aliased = alias_version("champion", name=SANDBOX_MODEL)
+    if aliased != version:
+        raise Wrong(f"git says version {version}, but {SANDBOX_MODEL}@champion is still version "
+                    f"{aliased}: a revert changes git only; run the reconcile step.")
+    return (f"version {version} serves again, and git log shows the promotion and its rollback: "
+            "a revert is an audited, reviewable undo.")
+
+
+q1 = Question("q1", "06", _check_gate, hints=[
+    "git log -p tests/gate.yaml shows who changed the gate, and how.",
+    "The commit that loosened the gate can be undone like any other: git revert --no-edit HEAD "
+    "(or edit tests/gate.yaml and commit it).",
+    "Then exit_code = sh(\"python ci/run_pipeline.py\"): the gate fails, so the code is 1.",
+])
+
+q2 = Question("q2", "06", _check_promotion, hints=[
+    "On a new branch from main: change the settings in params.yaml, commit, then run "
+    "python ci/run_pipeline.py; it proposes the new version by a commit on the branch.",
+    "git switch main, then git merge --no-ff BRANCH -m \"Merge pull request: ...\"; then "
+    "python deploy/reconcile.py (without --service: the exercises serve nothing).",
+    "promoted_version is the version in deploy/champion.yaml on main.",
+])
+
+q3 = Question("q3", "06", _check_rollback, hints=[
+    "git revert --no-edit -m 1 HEAD undoes the merge commit (-m 1: keep main's side).",
+    "A revert changes git; deploying the change is the reconcile step's job: python deploy/reconcile.py.",
+])
+
+QUESTIONS = (q1, q2, q3)

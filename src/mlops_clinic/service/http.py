@@ -1,0 +1,194 @@
+"""HTTP details of the services: a bounded request body, and error bodies a person can act on.
+
+BentoML already answers a request that breaks the schema with HTTP 400 and pydantic's list of
+errors. This ASGI middleware adds two things around every POST:
+
+- a body larger than `max_body_bytes` gets 413 at once, before anything parses it (a 50 MB upload
+  would otherwise be read, parsed and validated in full);
+- a 4xx answer gets an `error` sentence that names each field and the fix, e.g.
+  `house.mainroad: 'YES' is not accepted: write exactly 'yes' or 'no' ...`, next to BentoML's
+  `detail` list (kept as it is for programs).
+
+`on_reject(path, status, error, body)` is called for every 4xx answer: the prediction service uses
+it to log refused requests in the inference log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Callable
+
+MAX_BODY_BYTES = 1_000_000  # about 4,000 houses of JSON; a batch is limited to 1,000 anyway
+MAX_LISTED = 5  # field errors spelled out in one message; the rest are counted
+
+FRIENDLIER = {
+    "missing": "is missing; every feature is required (the model was trained without gaps)",
+    "extra_forbidden": "is not one of the model's features; check the spelling",
+    "int_type": "must be a whole number, e.g. 3 (not text, a decimal or true/false)",
+    "int_from_float": "must be a whole number, e.g. 3 (not a decimal)",
+    "too_short": "is empty; send at least one",
+    "model_type": "must be a JSON object of feature names and values",
+    "list_type": "must be a JSON list",
+}
+
+
+class QuietClientErrors(logging.Filter):
+    """BentoML logs a full traceback at ERROR for every request that fails validation. A bad
+    request is the client's mistake, answered with a 400 and counted in the access log: drop
+    those tracebacks so the server log keeps real errors visible."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from pydantic import ValidationError
+
+        error = record.exc_info[1] if record.exc_info else None
+        status = getattr(getattr(error, "error_code", None), "value", 500)
+        return not (isinstance(error, ValidationError) or status < 500)
+
+
+def quiet_client_errors() -> None:
+    """Install QuietClientErrors on the logger BentoML uses for failed requests (idempotent)."""
+    logger = logging.getLogger("bentoml._internal.server.http_app")
+    if not any(isinstance(f, QuietClientErrors) for f in logger.filters):
+        logger.addFilter(QuietClientErrors())
+
+
+def where(loc) -> str:
+    """('houses', 3, 'mainroad') -> 'houses[3].mainroad'."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+def describe(errors: list[dict[str, Any]]) -> str:
+    """One sentence for a list of pydantic errors (as BentoML returns them in `detail`)."""
+    if any(e.get("type") == "json_invalid" for e in errors):
+        reason = next(e.get("msg", "") for e in errors if e.get("type") == "json_invalid")
+        return (f"the request body is not valid JSON ({reason}); send a JSON object such as "
+                '{"house": {"area": 4600, ...}} with Content-Type: application/json')
+    parts = []
+    for e in errors[:MAX_LISTED]:
+        kind, msg = e.get("type", ""), e.get("msg", "")
+        loc = e.get("loc", ())
+        if kind == "too_long":
+            msg = f"{msg}; split it into smaller batches"
+        elif kind == "extra_forbidden" and len(loc) == 1:
+            msg = "is not a field of this request; check the spelling"
+        elif kind == "missing" and len(loc) == 1:
+            msg = "is missing from the request body"
+        elif kind == "model_type" and not loc:
+            msg = 'must be a JSON object, e.g. {"house": {"area": 4600, ...}}'
+        else:
+            msg = FRIENDLIER.get(kind, msg)
+        parts.append(f"{where(loc)}: {msg}")
+    if len(errors) > MAX_LISTED:
+        parts.append(f"and {len(errors) - MAX_LISTED} more")
+    return "; ".join(parts)
+
+
+def clearer(body: bytes) -> tuple[bytes, str]:
+    """(new body, error sentence) for a 4xx JSON body from BentoML."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        text = body.decode("utf-8", "replace").strip()
+        return body, text
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        data = data[0]  # BentoML wraps some 4xx bodies in a list
+    if isinstance(data, dict) and isinstance(data.get("detail"), list):
+        data = {"error": describe(data["detail"]), "detail": data["detail"]}
+    error = str(data.get("error", "")) if isinstance(data, dict) else str(data)
+    return json.dumps(data).encode(), error
+
+
+def forget_metrics_of_earlier_apps() -> None:
+    """BentoML registers its Prometheus metrics in the process-wide registry when an app answers
+    its first request, so a second app of a service in the same process (a notebook cell run
+    again, a test suite) fails with "Duplicated timeseries". Served, there is one app per process
+    and nothing to forget; in-process, the newest app's metrics replace the older ones."""
+    try:
+        from prometheus_client import REGISTRY
+    except ImportError:
+        return
+    names_of = getattr(REGISTRY, "_collector_to_names", {})
+    for collector, names in list(names_of.items()):
+        if any(name.startswith("bentoml_") for name in names):
+            REGISTRY.unregister(collector)
+
+
+class RequestLimits:
+    """ASGI middleware: 413 for bodies over the limit, readable 4xx bodies, `on_reject` hook."""
+
+    def __init__(self, app, max_body_bytes: int = MAX_BODY_BYTES,
+                 on_reject: Callable[[str, int, str, bytes], None] | None = None):
+        forget_metrics_of_earlier_apps()  # built once per app, before its first request
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.on_reject = on_reject
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return await self._too_large(path, int(declared), send)
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return await self._too_large(path, size, send, at_least=True)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent_body = False
+
+        async def replay():
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        start: dict | None = None
+        held: list[bytes] = []
+
+        async def capture(message):
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if 400 <= message["status"] < 500:
+                    start = message  # hold it: the body is rewritten, its length changes
+                    return
+                return await send(message)
+            if message["type"] == "http.response.body" and start is not None:
+                held.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                new_body, error = clearer(b"".join(held))
+                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                headers.append((b"content-length", str(len(new_body)).encode()))
+                if self.on_reject is not None:
+                    self.on_reject(path, start["status"], error, body)
+                await send({**start, "headers": headers})
+                return await send({"type": "http.response.body", "body": new_body})
+            return await send(message)
+
+        await self.app(scope, replay, capture)
+
+    async def _too_large(self, path: str, size: int, send, at_least: bool = False):
+        error = (f"the request body is {'more than ' if at_least else ''}{size:,} bytes; the limit "
+                 f"is {self.max_body_bytes:,}. Send at most 1,000 houses per request.")
+        body = json.dumps({"error": error}).encode()
+        if self.on_reject is not None:
+            self.on_reject(path, 413, error, b"")
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})

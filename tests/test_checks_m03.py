@@ -1,0 +1,124 @@
+"""Module 03's questions: each proven not attempted, wrong (plausible mistakes) and correct, against
+the test session's workspace: its registry, its BentoML store, the service in-process."""
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+from mlops_clinic import stages
+from mlops_clinic.checks import Status, ____
+from mlops_clinic.checks.m03 import EXERCISE_HOUSE, q1, q2, q3
+from mlops_clinic.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+
+def _assert(outcome, status, *words):
+    assert outcome.status is status, outcome.text()
+    for word in words:
+        assert word in outcome.message, outcome.text()
+
+
+@pytest.fixture(scope="module")
+def ws():
+    workspace = Workspace(Path(os.environ["BENTOML_HOME"]).parent)  # see test_service.py
+    stages.ensure("bento_model", workspace)
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def champion(ws):
+    from mlops_clinic.stages.training import champion_version
+
+    return champion_version(ws)
+
+
+@pytest.fixture(scope="module")
+def client(ws):
+    from mlops_clinic.service.service import HousePrice
+
+    with TestClient(HousePrice.to_asgi()) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def scratch_models():
+    """Models a wrong answer puts in the store, deleted afterwards (never under house-price)."""
+    import bentoml
+
+    made = []
+    yield made
+    for tag in made:
+        bentoml.models.delete(tag)
+
+
+def test_q1_champion_in_the_store(ws, champion, scratch_models):
+    import bentoml
+    import mlflow.sklearn
+
+    uri = f"models:/house-price/{champion.version}"
+    _assert(q1.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q1.evaluate(f"house-price:v{champion.version}"), Status.WRONG, "text")
+    copy = bentoml.sklearn.save_model("house-price-copy", mlflow.sklearn.load_model(uri))
+    scratch_models.append(copy.tag)
+    _assert(q1.evaluate(copy), Status.WRONG, "bentoml.sklearn", "Import the registered model")
+    bare = bentoml.mlflow.import_model("house-price-nolabels:v1", model_uri=uri)
+    scratch_models.append(bare.tag)
+    _assert(q1.evaluate(bare), Status.WRONG, "lineage")
+    renamed = bentoml.mlflow.import_model(
+        "house-price-renamed:v1", model_uri=uri,
+        labels={"registered_model": "house-price", "version": str(champion.version), "run_id": champion.run_id})
+    scratch_models.append(renamed.tag)
+    _assert(q1.evaluate(renamed), Status.WRONG, "another name", f"house-price:v{champion.version}")
+    _assert(q1.evaluate(bentoml.models.get(f"house-price:v{champion.version}")), Status.CORRECT, "lineage")
+
+
+def test_q2_the_service_over_http(client, champion):
+    good = client.post("/predict", json={"house": EXERCISE_HOUSE})
+    _assert(q2.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q2.evaluate(good), Status.WRONG, ".json()")
+    _assert(q2.evaluate(client.post("/predict_batch", json={"houses": [EXERCISE_HOUSE]}).json()),
+            Status.WRONG, "/predict_batch")
+    _assert(q2.evaluate(client.post("/predict", json=EXERCISE_HOUSE).json()), Status.WRONG,
+            "refused", "house")
+    other = client.post("/predict", json={"house": {**EXERCISE_HOUSE, "area": 5_000}}).json()
+    _assert(q2.evaluate(other), Status.WRONG, "not the champion's price")
+    _assert(q2.evaluate({**good.json(), "model_version": "999"}), Status.WRONG, "champion is version")
+    _assert(q2.evaluate(good.json()), Status.CORRECT, f"version {champion.version}")
+
+
+def test_q3_a_test_that_catches_skew(ws):
+    import mlflow.sklearn
+    import pandas as pd
+
+    from mlops_clinic.data import FEATURES, load
+
+    model = mlflow.sklearn.load_model("models:/house-price@champion")
+    houses = json.loads(load("traffic/stable")[list(FEATURES)].head(20).to_json(orient="records"))
+
+    def only_shape(client):  # the plausible mistake: status and keys, not values
+        answers = client.post("/predict_batch", json={"houses": houses})
+        assert answers.status_code == 200
+        assert all("price" in answer for answer in answers.json())
+
+    def wrong_expectation(client):  # compares with the wrong thing: fails on the real service too
+        for answer in client.post("/predict_batch", json={"houses": houses}).json():
+            assert answer["price"] == 0
+
+    def right(client):
+        answers = client.post("/predict_batch", json={"houses": houses}).json()
+        for answer, expected in zip(answers, model.predict(pd.DataFrame(houses))):
+            assert abs(answer["price"] - expected) < 0.01
+
+    _assert(q3.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q3.evaluate("not a function"), Status.WRONG, "function")
+    _assert(q3.evaluate(only_shape), Status.WRONG, "also passes", "BridgeAI")
+    _assert(q3.evaluate(wrong_expectation), Status.WRONG, "fails against the real service")
+    _assert(q3.evaluate(right), Status.CORRECT, "upper-case")

@@ -1,0 +1,105 @@
+"""Module 04's questions: each proven not attempted, wrong (plausible mistakes) and correct, against
+the test session's workspace and its inference log (filled by the `inference_log` stage)."""
+
+import os
+import uuid
+import warnings
+from pathlib import Path
+
+import pytest
+
+from mlops_clinic import stages
+from mlops_clinic.checks import Status, ____
+from mlops_clinic.checks.m04 import q1, q2, q3
+from mlops_clinic.data import COLUMNS, FEATURES
+from mlops_clinic.service import inference_log
+from mlops_clinic.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+SCENARIOS = ("stable", "covariate_drift", "concept_drift", "data_quality")
+
+
+def _assert(outcome, status, *words):
+    assert outcome.status is status, outcome.text()
+    for word in words:
+        assert word in outcome.message, outcome.text()
+
+
+@pytest.fixture(scope="module")
+def ws():
+    workspace = Workspace(Path(os.environ["BENTOML_HOME"]).parent)  # see test_service.py
+    stages.ensure("inference_log", workspace)
+    saved = os.environ.get(inference_log.LOG_ENV_VAR)
+    os.environ[inference_log.LOG_ENV_VAR] = str(inference_log.log_path(workspace))
+    yield workspace
+    if saved is None:
+        os.environ.pop(inference_log.LOG_ENV_VAR, None)
+    else:
+        os.environ[inference_log.LOG_ENV_VAR] = saved
+
+
+def adapter(*, lower=True, separators=True, guess=False, ids="stable"):
+    """A participant's to_request, right or with one plausible mistake."""
+    def to_request(record):
+        house = {}
+        for name in FEATURES:
+            text = record[name].strip()
+            if COLUMNS[name].kind == "integer":
+                value = int(text.replace(",", "")) if separators else text
+                house[name] = abs(value) if guess and isinstance(value, int) else value
+            else:
+                house[name] = text.lower() if lower else text
+        body = {"house_id": record["ref"], "day": int(record["day"]), "house": house}
+        if ids == "stable":
+            body["request_id"] = f"agents-{record['ref']}-d{record['day']}"
+        elif ids == "random":
+            body["request_id"] = f"agents-{uuid.uuid4().hex[:8]}"
+        return body
+    return to_request
+
+
+def test_q1_requests_from_upstream_records():
+    _assert(q1.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q1.evaluate("to_request"), Status.WRONG, "function")
+    _assert(q1.evaluate(adapter(lower=False)), Status.WRONG, "would refuse H500027", "'YES' is not accepted")
+    _assert(q1.evaluate(adapter(separators=False)), Status.WRONG, "would refuse H500011", "whole number")
+    _assert(q1.evaluate(adapter(ids=None)), Status.WRONG, "an id made from the record")
+    _assert(q1.evaluate(adapter(ids="random")), Status.WRONG, "two different request ids")
+    _assert(q1.evaluate(adapter(guess=True)), Status.WRONG, "a guess, not a fix")
+    _assert(q1.evaluate(adapter()), Status.CORRECT, "no guesses")
+
+
+def test_q2_mae_from_the_log_with_late_labels(ws):
+    log = inference_log.read_predictions()
+    log = log[log["batch"].isin(SCENARIOS) & log["actual_price_gbp"].notna()]
+    error = log["prediction_gbp"] - log["actual_price_gbp"]
+    known = log["day_sold"] <= 10
+    right = error[known].abs().groupby(log["batch"][known]).mean().to_dict()
+    everything = error.abs().groupby(log["batch"]).mean().to_dict()
+    signed = error[known].groupby(log["batch"][known]).mean().to_dict()
+    assert right != everything, "some labels must arrive after day 10"
+    _assert(q2.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q2.evaluate(list(right.values())), Status.WRONG, "dict")
+    _assert(q2.evaluate({k: right[k] for k in SCENARIOS[:3]}), Status.WRONG, "missing ['data_quality']")
+    _assert(q2.evaluate(everything), Status.WRONG, "after day 10")
+    _assert(q2.evaluate(signed), Status.WRONG, "bias")
+    _assert(q2.evaluate({k: v * 2 for k, v in right.items()}), Status.WRONG, "request_id")
+    _assert(q2.evaluate(right), Status.CORRECT, "concept_drift")
+
+
+def test_q3_the_api_contract(ws):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+    from mlops_clinic.service.prediction import PredictionService
+
+    with TestClient(PredictionService.to_asgi()) as client:
+        spec = client.get("/docs.json").json()
+    house = spec["components"]["schemas"]["House"]["required"]
+    request = list(spec["components"]["schemas"]["EstimateRequest"]["properties"])
+    _assert(q3.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q3.evaluate("area"), Status.WRONG, "not one string")
+    _assert(q3.evaluate(request), Status.WRONG, "fields of the request around the house")
+    _assert(q3.evaluate(house[:-1]), Status.WRONG, "missing")
+    _assert(q3.evaluate(house), Status.CORRECT, "twelve features")
