@@ -1,36 +1,29 @@
 """A real JupyterLab in a real headless Chromium: the checkpoint renders, a click on an option and on
 Save updates the feedback panel, and the answers file in the workspace changes.
 
-Needs Debian's Chromium (`apt-get install -y chromium chromium-driver`, as root); the `playwright`
-package drives it. Never run `playwright install`: it would download browsers. A screenshot is saved
-as build/artifacts/maturity-checkpoint.png (git-ignored) for a human to look at.
+Needs Debian's Chromium (see chromium.py). A screenshot is saved as
+build/artifacts/maturity-checkpoint.png (git-ignored) for a human to look at.
 """
 
 import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import nbformat
-import psutil
 import pytest
 
+from chromium import chromium, needs_chromium
 from mlops_clinic import paths
 from mlops_clinic.maturity.bank import load_bank
 from mlops_clinic.servers import BackgroundServer
 from mlops_clinic.workspace import Workspace
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path("/usr/bin/chromium")
 TOKEN = "clinic-browser-test"
 ARTIFACTS = paths.REPO_ROOT / "build" / "artifacts"
-LAUNCH_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
@@ -51,18 +44,6 @@ def checkpoint_notebook():
     notebook.unlink(missing_ok=True)
 
 
-def _stop_processes_mentioning(marker: str) -> None:
-    for process in psutil.process_iter(["cmdline"]):
-        if any(marker in part for part in process.info["cmdline"] or []):
-            try:
-                process.terminate()
-                process.wait(timeout=5)
-            except psutil.NoSuchProcess:
-                pass
-            except psutil.TimeoutExpired:
-                process.kill()
-
-
 def _api(lab, path, method="GET"):
     request = urllib.request.Request(f"{lab.url}{path}?token={TOKEN}", method=method)
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -70,8 +51,7 @@ def _api(lab, path, method="GET"):
     return json.loads(body) if body else None
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed: run `apt-get update && apt-get "
-                    "install -y chromium chromium-driver` as root (never `playwright install`)")
+@needs_chromium
 def test_the_checkpoint_renders_and_saves_in_a_real_browser(tmp_path, checkpoint_notebook):
     from playwright.sync_api import expect, sync_playwright
 
@@ -88,57 +68,43 @@ def test_the_checkpoint_renders_and_saves_in_a_real_browser(tmp_path, checkpoint
     question = load_bank().checkpoint("business").questions[0]
     answers_file = workspace.maturity_dir / "answers.json"
     relative = checkpoint_notebook.relative_to(paths.REPO_ROOT).as_posix()
-    # Chromium puts a socket in TMPDIR, and a socket path must stay under ~100 characters: the
-    # test workspace's tmp/ is too deep, so the browser gets a short one (and a home of its own).
-    short_tmp = tempfile.mkdtemp(prefix="clinic-chromium-", dir="/tmp")
-    browser_config = tmp_path / "browser-config"  # Chromium's profile and crash database live here
-    browser_env = {**os.environ, "TMPDIR": short_tmp, "HOME": str(tmp_path / "browser-home"),
-                   "XDG_CONFIG_HOME": str(browser_config)}
 
     marks = {}  # seconds since the start, printed for `pytest -s` (no timing assertions)
     with BackgroundServer("lab", [clinic, "lab", "--no-browser", "--port", "{port}"], env=env,
                           ready_path=f"/api/status?token={TOKEN}", ready_timeout=90) as lab:
         marks["lab ready"] = time.monotonic() - started
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_FLAGS,
-                                                     env=browser_env)
-                try:
-                    page = browser.new_page(viewport={"width": 1280, "height": 1400})
-                    page.goto(f"{lab.url}/lab/tree/{relative}?token={TOKEN}")
-                    # The execution indicator says idle too early; the status bar text does not.
-                    page.get_by_text("(ipykernel) | Idle").wait_for(timeout=60_000)
-                    marks["kernel idle"] = time.monotonic() - started
-                    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            with sync_playwright() as playwright, chromium(playwright, tmp_path) as browser:
+                page = browser.new_page(viewport={"width": 1280, "height": 1400})
+                page.goto(f"{lab.url}/lab/tree/{relative}?token={TOKEN}")
+                # The execution indicator says idle too early; the status bar text does not.
+                page.get_by_text("(ipykernel) | Idle").wait_for(timeout=60_000)
+                marks["kernel idle"] = time.monotonic() - started
+                page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
-                    radios = page.locator(".widget-radio-box input[type=radio]")
-                    expect(radios).to_have_count(sum(len(q.options) for q in
-                                                     load_bank().checkpoint("business").questions), timeout=60_000)
-                    expect(page.get_by_text(question.text)).to_be_visible()
-                    marks["widget shown"] = time.monotonic() - started
-                    feedback = page.locator(".clinic-maturity-feedback")
-                    expect(feedback).to_contain_text("Not answered yet")
-                    recorded = json.loads(answers_file.read_text())["checkpoints"]["business"]
-                    assert recorded == {q.id: None for q in load_bank().checkpoint("business").questions}
+                radios = page.locator(".widget-radio-box input[type=radio]")
+                expect(radios).to_have_count(sum(len(q.options) for q in
+                                                 load_bank().checkpoint("business").questions), timeout=60_000)
+                expect(page.get_by_text(question.text)).to_be_visible()
+                marks["widget shown"] = time.monotonic() - started
+                feedback = page.locator(".clinic-maturity-feedback")
+                expect(feedback).to_contain_text("Not answered yet")
+                recorded = json.loads(answers_file.read_text())["checkpoints"]["business"]
+                assert recorded == {q.id: None for q in load_bank().checkpoint("business").questions}
 
-                    page.locator(".widget-radio-box label", has_text=question.option(2).text).click()
-                    page.locator("button.jupyter-button", has_text="Save").click()
-                    expect(feedback).to_contain_text("Saved. Level 2 · reproducible", timeout=20_000)
-                    expect(feedback).to_contain_text(question.option(2).next_step.action)
-                    marks["feedback updated"] = time.monotonic() - started
-                    saved = json.loads(answers_file.read_text())["checkpoints"]["business"]
-                    assert saved[question.id] == 2
+                page.locator(".widget-radio-box label", has_text=question.option(2).text).click()
+                page.locator("button.jupyter-button", has_text="Save").click()
+                expect(feedback).to_contain_text("Saved. Level 2 · reproducible", timeout=20_000)
+                expect(feedback).to_contain_text(question.option(2).next_step.action)
+                marks["feedback updated"] = time.monotonic() - started
+                saved = json.loads(answers_file.read_text())["checkpoints"]["business"]
+                assert saved[question.id] == 2
 
-                    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                    page.locator(".jp-Notebook").screenshot(path=str(ARTIFACTS / "maturity-checkpoint.png"))
-                finally:
-                    browser.close()
-                    # Chromium daemonises its crash handler, which outlives close(): stop it by PID.
-                    _stop_processes_mentioning(str(browser_config))
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.locator(".jp-Notebook").screenshot(path=str(ARTIFACTS / "maturity-checkpoint.png"))
         finally:
             for session in _api(lab, "/api/sessions") or []:  # the kernel goes with the lab
                 _api(lab, f"/api/sessions/{session['id']}", method="DELETE")
-            shutil.rmtree(short_tmp, ignore_errors=True)
     marks["all stopped"] = time.monotonic() - started
     print("browser test, seconds from start: " + ", ".join(f"{k} {v:.1f}" for k, v in marks.items()))
     assert list(home.iterdir()) == [], f"JupyterLab or Chromium wrote to $HOME: {list(home.iterdir())}"

@@ -12,11 +12,13 @@ COMMANDS = {
     "lab": ("mlops_clinic.lab", "open the workshop in JupyterLab (at notebooks/00)"),
     "doctor": ("mlops_clinic.doctor", "check this machine is ready for the workshop"),
     "run": ("mlops_clinic.course", "run the lessons and solutions headless, with a summary table"),
+    "batch": ("mlops_clinic.batch.cli", "instructors: papermill batches of notebooks x parameters, and grading"),
     "build": ("mlops_clinic.build", "regenerate exercises/ and committed outputs (--check: fail if stale)"),
     "reset": ("mlops_clinic.reset", "delete the workspace and start a fresh one (asks first)"),
     "data": ("mlops_clinic.data.cli", "regenerate the datasets (`clinic data generate [--check]`)"),
     "maturity": ("mlops_clinic.maturity.cli", "maturity answers: show, export, and a cohort report for instructors"),
     "pins": ("mlops_clinic.pins", "compare (or --write) environment.yml with requirements.lock"),
+    "agenda": ("mlops_clinic.agenda", "instructors: one-day and half-day agendas from the notebooks' minutes (--write, --check)"),
 }
 
 

@@ -19,6 +19,9 @@ c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
 # `jupyter lab` takes its start page from LabApp (an extension app), not from ServerApp.
 c.LabApp.default_url = "/lab/tree/{first_notebook}"
+# Launcher cards for the MLflow UI and the BentoML service, proxied under the lab's URL.
+from mlops_clinic import proxy
+c.ServerProxy.servers = proxy.servers()
 """
 
 

@@ -1,0 +1,505 @@
+"""One MLflow tracking server for a whole room: PostgreSQL behind it, artifacts proxied, basic auth.
+
+For instructors (docs/instructors/shared-server.md) and for the kit's load test. Everything lives in
+one folder the instructor chooses, never in /var:
+
+    <folder>/postgres/data      the PostgreSQL cluster (initdb)
+    <folder>/postgres/socket    its Unix socket
+    <folder>/postgres/postgres.log
+    <folder>/artifacts          what participants log, received by the server (--serve-artifacts)
+    <folder>/basic_auth.ini     the auth app's configuration (default permission NO_PERMISSIONS)
+
+    with Postgres(folder / "postgres") as pg:
+        uri = pg.create_database("mlflow", "mlflow", password)
+        with BackgroundServer("mlflow-shared", mlflow_server_command(uri, folder / "artifacts"),
+                              env=server_env(), ready_path="/health") as server:
+            ...
+
+PostgreSQL refuses to run as root. When this runs as root (a CI container), the cluster is owned by
+and run as the `postgres` system user; otherwise as the current user. PostgreSQL is stopped with
+`pg_ctl stop`, or by the PID in its postmaster.pid if that fails; never by name.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from glob import glob
+from pathlib import Path
+
+import psutil
+
+from mlops_clinic.servers import LOOPBACK, free_port
+from mlops_clinic.workspace import TELEMETRY_OFF
+
+POSTGRES_SYSTEM_USER = "postgres"
+
+
+class SharedServerError(RuntimeError):
+    """PostgreSQL or the tracking server could not be set up (the message names the fix)."""
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+def postgres_bin_dir() -> Path | None:
+    """The folder of initdb and pg_ctl: on PATH, or Debian's /usr/lib/postgresql/<version>/bin."""
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(found).resolve().parent
+    candidates = sorted(glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4])
+                        if p.split("/")[4].isdigit() else 0)
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def _run_as() -> str | None:
+    """The system user to run PostgreSQL as: `postgres` when we are root, else ourselves (None)."""
+    if os.geteuid() != 0:
+        return None
+    import pwd
+
+    try:
+        pwd.getpwnam(POSTGRES_SYSTEM_USER)
+    except KeyError as exc:
+        raise SharedServerError(
+            "PostgreSQL refuses to run as root, and there is no `postgres` user to run it as. "
+            "Run as an ordinary user, or install PostgreSQL's package (it creates that user)."
+        ) from exc
+    return POSTGRES_SYSTEM_USER
+
+
+@dataclass
+class Postgres:
+    """A private PostgreSQL cluster in `root`, listening on 127.0.0.1 only."""
+
+    root: Path
+    port: int | None = None
+    bin_dir: Path | None = None
+    _user: str | None = field(default=None, repr=False)
+    _started_pid: int | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        self.root = Path(self.root).resolve()
+        self.bin_dir = Path(self.bin_dir) if self.bin_dir else postgres_bin_dir()
+        if self.bin_dir is None:
+            raise SharedServerError(
+                "PostgreSQL's programs (initdb, pg_ctl) were not found. Install them: "
+                "`apt-get install postgresql` (Debian/Ubuntu), `brew install postgresql` (macOS), "
+                "or `conda install -c conda-forge postgresql`.")
+        self._user = _run_as()
+
+    data = property(lambda self: self.root / "data")
+    socket_dir = property(lambda self: self.root / "socket")
+    log_path = property(lambda self: self.root / "postgres.log")
+
+    def _cmd(self, program: str, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        kwargs = {}
+        if self._user:
+            import pwd
+
+            pw = pwd.getpwnam(self._user)
+            kwargs = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+        result = subprocess.run([str(self.bin_dir / program), *args], capture_output=True, text=True,
+                                stdin=subprocess.DEVNULL, timeout=timeout, cwd=self.root,
+                                env={**os.environ, "LC_ALL": "C"}, **kwargs)
+        if check and result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])
+            raise SharedServerError(f"{program} {' '.join(args[:2])} failed (code {result.returncode}):\n{tail}"
+                                    + self._log_tail())
+        return result
+
+    def _log_tail(self, lines: int = 10) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\nLast lines of postgres.log:\n" + "\n".join(
+            self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def _prepare_folders(self) -> None:
+        for folder in (self.root, self.data, self.socket_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o700)
+        if self._user:
+            import pwd
+
+            pw = pwd.getpwnam(self._user)
+            for folder in (self.root, self.data, self.socket_dir):
+                os.chown(folder, pw.pw_uid, pw.pw_gid)
+            if self.log_path.exists():
+                os.chown(self.log_path, pw.pw_uid, pw.pw_gid)
+            blocked = [p for p in self.root.parents if not (p.stat().st_mode & 0o001)]
+            if blocked:
+                raise SharedServerError(
+                    f"PostgreSQL runs as the `{self._user}` user, which cannot enter {blocked[0]}. "
+                    f"Choose a folder it can reach, or `chmod o+x {blocked[0]}`.")
+
+    def init(self) -> "Postgres":
+        """initdb, once: local socket connections trusted (the socket folder is private),
+        TCP connections need a password (SCRAM)."""
+        self._prepare_folders()
+        if not (self.data / "PG_VERSION").exists():
+            self._cmd("initdb", "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C",
+                      "--auth-local=trust", "--auth-host=scram-sha-256")
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        try:
+            return int((self.data / "postmaster.pid").read_text().splitlines()[0])
+        except (FileNotFoundError, ValueError, IndexError):
+            return None
+
+    def start(self) -> "Postgres":
+        self.init()
+        if self.port is None:
+            self.port = free_port()
+        options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses={LOOPBACK} -c max_connections=200"
+        self._cmd("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log_path), "-w", "-t", "60",
+                  "start")
+        self._started_pid = self.pid
+        return self
+
+    def stop(self) -> None:
+        """pg_ctl stop (fast: open sessions are rolled back); if that fails, the postmaster by its PID."""
+        pid = self.pid or self._started_pid
+        if pid is None:
+            return
+        if (self.data / "postmaster.pid").exists():
+            result = self._cmd("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop", check=False)
+            if result.returncode == 0:
+                self._started_pid = None
+                return
+        try:
+            postmaster = psutil.Process(pid)
+            if str(self.data) not in " ".join(postmaster.cmdline()):
+                return  # a recycled PID, not our server
+            postmaster.send_signal(signal.SIGQUIT)  # immediate shutdown of the postmaster and its children
+            postmaster.wait(timeout=15)
+        except psutil.TimeoutExpired:
+            postmaster.kill()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+        self._started_pid = None
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        return self._cmd("psql", "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres",
+                         "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql).stdout
+
+    def create_database(self, name: str, user: str, password: str) -> str:
+        """A database owned by `user` (created if missing); returns the SQLAlchemy URI for MLflow."""
+        for value in (name, user):
+            if not value.replace("_", "").isalnum():
+                raise SharedServerError(f"{value!r}: use letters, digits and _ for database and user names.")
+        quoted = password.replace("'", "''")
+        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{user}'").strip():
+            self.psql(f"CREATE ROLE {user} LOGIN PASSWORD '{quoted}'")
+        else:
+            self.psql(f"ALTER ROLE {user} PASSWORD '{quoted}'")
+        if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip():
+            self.psql(f"CREATE DATABASE {name} OWNER {user}")
+        return self.uri(name, user, password)
+
+    def uri(self, name: str, user: str, password: str) -> str:
+        # +psycopg2: plain postgresql:// makes SQLAlchemy 2.1 look for psycopg 3, which the kit does not pin.
+        return f"postgresql+psycopg2://{user}:{password}@{LOOPBACK}:{self.port}/{name}"
+
+    def __enter__(self) -> "Postgres":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# --- the tracking server ------------------------------------------------------------------------
+def write_auth_config(path: Path, database_uri: str, admin_password: str, *, admin_username: str = "admin",
+                      default_permission: str = "NO_PERMISSIONS") -> Path:
+    """basic_auth.ini for `mlflow server --app-name basic-auth` (pass it as MLFLOW_AUTH_CONFIG_PATH).
+
+    NO_PERMISSIONS: a participant sees and changes only what they created (the creator of an
+    experiment gets MANAGE on it) or what the admin shares. MLflow's own default is READ.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "[mlflow]\n"
+        f"default_permission = {default_permission}\n"
+        f"database_uri = {database_uri}\n"
+        f"admin_username = {admin_username}\n"
+        f"admin_password = {admin_password}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+        encoding="utf-8")
+    path.chmod(0o600)  # it holds the admin password
+    return path
+
+
+def _mlflow_program() -> str:
+    # The `mlflow` next to this Python (a venv that is not activated), else the one on PATH.
+    beside = Path(sys.executable).parent / "mlflow"
+    return str(beside) if beside.exists() else "mlflow"
+
+
+def mlflow_server_command(backend_store_uri: str, artifacts_dir: Path, *, workers: int = 2,
+                          auth: bool = False, host: str = "{host}", port: str = "{port}",
+                          allowed_hosts: str | None = None) -> list[str]:
+    """`mlflow server` for a room: runs in the database, artifacts received and served by the server
+    (participants need no access to the artifact store), optionally behind basic auth.
+
+    `host`/`port` default to BackgroundServer's placeholders (loopback, a free port). For a room, pass
+    host="0.0.0.0" and allowed_hosts="<the server's name or address>:5000".
+    """
+    command = [_mlflow_program(), "server", "--host", host, "--port", str(port), "-w", str(workers),
+               "--backend-store-uri", backend_store_uri,
+               "--artifacts-destination", str(Path(artifacts_dir).resolve()), "--serve-artifacts"]
+    if allowed_hosts:
+        command += ["--allowed-hosts", allowed_hosts]
+    if auth:
+        command += ["--app-name", "basic-auth"]
+    return command
+
+
+def server_env(auth_config: Path | None = None, secret_key: str | None = None) -> dict[str, str]:
+    """Environment for the server: telemetry off, no job runner (about 2 GB less memory), auth config."""
+    env = {**TELEMETRY_OFF, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    if auth_config is not None:
+        env["MLFLOW_AUTH_CONFIG_PATH"] = str(auth_config)
+        env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = secret_key or secrets.token_hex(16)
+    return env
+
+
+def auth_available() -> bool:
+    """True when the basic-auth app can start (it needs Flask-WTF: `pip install mlflow[auth]`)."""
+    try:
+        import flask_wtf  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --- the load: N clients logging runs at once ---------------------------------------------------
+@dataclass
+class LoadResult:
+    clients: int
+    runs_per_client: int
+    seconds: float
+    run_ids: list[str]
+    errors: list[str]
+    run_seconds: list[float]
+
+    @property
+    def expected(self) -> int:
+        return self.clients * self.runs_per_client
+
+    @property
+    def runs_per_second(self) -> float:
+        return len(self.run_ids) / self.seconds if self.seconds else 0.0
+
+    @property
+    def locked(self) -> int:
+        return sum("database is locked" in e for e in self.errors)
+
+
+def _one_client(tracking_uri: str, experiment_id: str, client_no: int, runs: int, barrier: threading.Barrier,
+                out_ids: list, out_errors: list, out_seconds: list, calls_per_run: str) -> None:
+    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    barrier.wait()
+    for run_no in range(runs):
+        began = time.perf_counter()
+        try:
+            run = client.create_run(experiment_id, run_name=f"client-{client_no:02d}-run-{run_no:02d}",
+                                    tags={"client": str(client_no), "run_no": str(run_no)})
+            run_id = run.info.run_id
+            now = int(time.time() * 1000)
+            params = {"model": "gradient_boosting", "learning_rate": "0.1", "client": str(client_no)}
+            metrics = {"val_mae": 36000.0 + client_no * 100 + run_no, "val_r2": 0.8}
+            if calls_per_run == "batch":
+                client.log_batch(run_id, params=[Param(k, v) for k, v in params.items()],
+                                 metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
+                                 tags=[RunTag("source", "load-test")])
+            else:
+                for key, value in params.items():
+                    client.log_param(run_id, key, value)
+                for step in range(10):
+                    for key, value in metrics.items():
+                        client.log_metric(run_id, key, value, timestamp=now, step=step)
+                client.set_tag(run_id, "source", "load-test")
+            client.log_text(run_id, f"client {client_no} run {run_no}\n", "notes/run.txt")
+            client.set_terminated(run_id, "FINISHED")
+            out_ids.append(run_id)
+        except Exception as error:  # recorded and counted; the load goes on
+            out_errors.append(f"client {client_no} run {run_no}: {type(error).__name__}: {str(error)[:300]}")
+        out_seconds.append(time.perf_counter() - began)
+
+
+def run_load(tracking_uri: str, experiment_name: str, *, clients: int = 20, runs_per_client: int = 5,
+             calls_per_run: str = "batch") -> LoadResult:
+    """`clients` threads, each with its own MlflowClient, start together and log `runs_per_client`
+    runs each: params, metrics, a tag, a small artifact through the server's proxy, FINISHED.
+
+    calls_per_run: "batch" (one log_batch per run, what the guide recommends) or "single"
+    (one request per param and per metric step: 25 calls per run, what naive notebooks do).
+    """
+    from mlflow.tracking import MlflowClient
+
+    experiment_id = MlflowClient(tracking_uri).create_experiment(experiment_name)
+    barrier = threading.Barrier(clients + 1)
+    ids, errors, seconds = [], [], []
+    threads = [threading.Thread(target=_one_client, daemon=True,
+                                args=(tracking_uri, experiment_id, n, runs_per_client, barrier, ids, errors,
+                                      seconds, calls_per_run)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return LoadResult(clients, runs_per_client, time.perf_counter() - began, ids, errors, seconds)
+
+
+def verify_runs(tracking_uri: str, experiment_name: str, run_ids: list[str]) -> list[str]:
+    """What is wrong with the runs the server holds: missing, not FINISHED, or without their metrics
+    or artifact. An empty list means every run arrived whole."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name(experiment_name)
+    held = {}
+    token = None
+    while True:
+        page = client.search_runs([experiment.experiment_id], max_results=1000, page_token=token)
+        held.update({run.info.run_id: run for run in page})
+        token = page.token
+        if not token:
+            break
+    problems = [f"run {run_id} is missing" for run_id in run_ids if run_id not in held]
+    for run_id in run_ids:
+        run = held.get(run_id)
+        if run is None:
+            continue
+        if run.info.status != "FINISHED":
+            problems.append(f"run {run_id} is {run.info.status}")
+        if "val_mae" not in run.data.metrics or run.data.params.get("model") != "gradient_boosting":
+            problems.append(f"run {run_id} lacks its params or metrics")
+    for run_id in run_ids[:: max(1, len(run_ids) // 10)]:  # a sample of the artifacts, through the proxy
+        if [a.path for a in client.list_artifacts(run_id, "notes")] != ["notes/run.txt"]:
+            problems.append(f"run {run_id} lacks its artifact")
+    return problems
+
+
+# --- accounts -----------------------------------------------------------------------------------
+def create_accounts(server_url: str, admin: tuple[str, str], names: list[str]) -> dict[str, str]:
+    """Create a basic-auth user for each name, with a random password; returns {name: password}.
+    A name that already exists is left as it is (and not returned)."""
+    import httpx
+
+    created = {}
+    for name in names:
+        password = secrets.token_urlsafe(9)
+        answer = httpx.post(f"{server_url}/api/2.0/mlflow/users/create", auth=admin, timeout=30,
+                            json={"username": name, "password": password})
+        if answer.status_code == 200:
+            created[name] = password
+        elif "RESOURCE_ALREADY_EXISTS" not in answer.text:
+            raise SharedServerError(f"could not create the user {name!r}: HTTP {answer.status_code} {answer.text[:200]}")
+    return created
+
+
+# --- `python -m mlops_clinic.shared_server` -----------------------------------------------------
+def _serve(args) -> int:
+    folder = Path(args.folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    from mlops_clinic.servers import BackgroundServer
+
+    db_password_file = folder / "database-password.txt"
+    if not db_password_file.exists():
+        db_password_file.write_text(secrets.token_urlsafe(16))
+        db_password_file.chmod(0o600)
+    env, auth = server_env(), not args.no_auth
+    with Postgres(folder / "postgres", port=args.postgres_port) as pg:
+        uri = pg.create_database("mlflow", "mlflow", db_password_file.read_text().strip())
+        if auth:
+            if not auth_available():
+                raise SharedServerError("basic auth needs Flask-WTF: pip install 'mlflow[auth]' "
+                                        "(or start with --no-auth on a network you trust).")
+            admin_file = folder / "admin-password.txt"  # the first start sets the admin's password for good
+            if not admin_file.exists():
+                admin_file.write_text(os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD") or secrets.token_urlsafe(12))
+                admin_file.chmod(0o600)
+            admin_password = admin_file.read_text().strip()
+            users_uri = pg.create_database("mlflow_users", "mlflow", db_password_file.read_text().strip())
+            config = write_auth_config(folder / "basic_auth.ini", users_uri, admin_password)
+            env = server_env(config, secret_key=secrets.token_hex(16))
+        command = mlflow_server_command(uri, folder / "artifacts", workers=args.workers, auth=auth,
+                                        host=args.host, port=str(args.port), allowed_hosts=args.allowed_hosts)
+        logs = type("Logs", (), {"servers_dir": folder})()
+        server = BackgroundServer("mlflow-shared", command, port=args.port, env=env, ready_path="/health",
+                                  ready_timeout=300, workspace=logs)
+        with server:
+            print(f"MLflow tracking server ready on port {args.port} (PID {server.pid}); "
+                  f"PostgreSQL PID {pg.pid}, data in {pg.data}.")
+            if auth:
+                print(f"Admin user: admin; its password is in {folder / 'admin-password.txt'}.")
+            print("Ctrl+C stops the server, then PostgreSQL.")
+            try:
+                while server.process.poll() is None:
+                    time.sleep(1)
+                print(f"The server exited (code {server.process.returncode}); see {server.log_path}.")
+                return 1
+            except KeyboardInterrupt:
+                print("Stopping.")
+    return 0
+
+
+def _accounts(args) -> int:
+    password = os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD")
+    if not password:
+        raise SharedServerError("set MLFLOW_AUTH_ADMIN_PASSWORD to the admin's password first.")
+    names = [f"{args.prefix}{n:02d}" for n in range(1, args.count + 1)]
+    created = create_accounts(args.server.rstrip("/"), ("admin", password), names)
+    out = Path(args.out)
+    with out.open("a", encoding="utf-8") as slips:
+        for name, secret in created.items():
+            slips.write(f"{name},{secret},{args.server}\n")
+    out.chmod(0o600)
+    print(f"{len(created)} accounts created ({len(names) - len(created)} existed already); "
+          f"user,password,server lines appended to {out}.")
+    return 0
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mlops_clinic.shared_server",
+                                     description="One MLflow tracking server for the room (see "
+                                                 "docs/instructors/shared-server.md).")
+    sub = parser.add_subparsers(dest="action", required=True)
+    serve = sub.add_parser("serve", help="PostgreSQL + mlflow server (artifacts proxied, basic auth) until Ctrl+C")
+    serve.add_argument("--folder", required=True, help="where the database, artifacts and logs live")
+    serve.add_argument("--host", default=LOOPBACK, help="0.0.0.0 to accept the room (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--allowed-hosts", help="the name or address participants use, e.g. 192.168.1.20:5000")
+    serve.add_argument("--workers", type=int, default=4)
+    serve.add_argument("--postgres-port", type=int, default=None)
+    serve.add_argument("--no-auth", action="store_true", help="no user accounts (a network you trust)")
+    accounts = sub.add_parser("accounts", help="create participant accounts p01, p02, ... with random passwords")
+    accounts.add_argument("--server", required=True, help="the server's URL, e.g. http://192.168.1.20:5000")
+    accounts.add_argument("--count", type=int, required=True)
+    accounts.add_argument("--prefix", default="p")
+    accounts.add_argument("--out", default="accounts.csv")
+    args = parser.parse_args(argv)
+    try:
+        return _serve(args) if args.action == "serve" else _accounts(args)
+    except SharedServerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
