@@ -36,6 +36,12 @@ SESSION_ENVIRONMENT: dict[str, str] = {}
 def pytest_configure(config):
     Workspace(_worker_root() / "session" / "workspace").activate()
     SESSION_ENVIRONMENT.update(os.environ)
+    # BentoML fixes its model store at first use in a process. Fix it here, on the session's
+    # workspace, which the in-process service tests share: otherwise a module that activated a
+    # workspace of its own and built a stage first would take it (stages then use a subprocess).
+    import bentoml
+
+    bentoml.models.list()
 
 
 def _back_to_the_session_workspace() -> None:

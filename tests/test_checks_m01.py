@@ -6,18 +6,13 @@ import subprocess
 import pandas as pd
 import pytest
 
+from checking import assert_outcome as _assert
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m01 import DATA, new_sandbox, q1, q2, q3, q4, q5
 from mlops_clinic.data import dataset_path, read_csv, validate
 from mlops_clinic.workspace import WORKSPACE_ENV_VAR
 
 pytestmark = pytest.mark.slow
-
-
-def _assert(outcome, status, *words):
-    assert outcome.status is status, outcome.text()
-    for word in words:
-        assert word in outcome.message, outcome.text()
 
 
 @pytest.fixture

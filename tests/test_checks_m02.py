@@ -8,18 +8,13 @@ import warnings
 
 import pytest
 
+from checking import assert_outcome as _assert
 from mlops_clinic import stages
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m02 import SANDBOX_MODEL, fresh_sandbox_model, project_copy, q1, q2, q3, q4
 from mlops_clinic.workspace import Workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Hint. Inferred schema contains integer")]
-
-
-def _assert(outcome, status, *words):
-    assert outcome.status is status, outcome.text()
-    for word in words:
-        assert word in outcome.message, outcome.text()
 
 
 @pytest.fixture(scope="module")

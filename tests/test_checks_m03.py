@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from checking import assert_outcome as _assert
 from mlops_clinic import stages
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m03 import EXERCISE_HOUSE, q1, q2, q3
@@ -18,12 +19,6 @@ pytestmark = pytest.mark.slow
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
-
-
-def _assert(outcome, status, *words):
-    assert outcome.status is status, outcome.text()
-    for word in words:
-        assert word in outcome.message, outcome.text()
 
 
 @pytest.fixture(scope="module")

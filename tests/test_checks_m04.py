@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from checking import assert_outcome as _assert
 from mlops_clinic import stages
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m04 import q1, q2, q3
@@ -18,12 +19,6 @@ from mlops_clinic.workspace import Workspace
 pytestmark = pytest.mark.slow
 
 SCENARIOS = ("stable", "covariate_drift", "concept_drift", "data_quality")
-
-
-def _assert(outcome, status, *words):
-    assert outcome.status is status, outcome.text()
-    for word in words:
-        assert word in outcome.message, outcome.text()
 
 
 @pytest.fixture(scope="module")

@@ -2,38 +2,24 @@
 a real workspace with an inference log (four scenarios, late labels), its data releases in DVC and
 its MLflow registry."""
 
-import os
 import warnings
 
 import pytest
 
-from mlops_clinic import stages
+from checking import activated_workspace
+from checking import assert_outcome as _assert
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m05 import (SANDBOX_MODEL, champion_test_mae, prepare_promotion, q1,
                                      q1_frames, q2, q2_truth, q3, q4)
-from mlops_clinic.workspace import Workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore")]
-
-
-def _assert(outcome, status, *words):
-    assert outcome.status is status, outcome.text()
-    for word in words:
-        assert word in outcome.message, outcome.text()
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A workspace with the inference log of module 04 built, activated for this module's tests."""
-    ws = Workspace(tmp_path_factory.mktemp("m05") / "workspace")
-    saved, cwd = dict(os.environ), os.getcwd()
-    ws.activate()
-    stages.ensure("inference_log", ws)
-    os.chdir(ws.project)
-    yield ws
-    os.chdir(cwd)
-    os.environ.clear()
-    os.environ.update(saved)
+    with activated_workspace(tmp_path_factory.mktemp("m05") / "workspace", "inference_log") as ws:
+        yield ws
 
 
 def _drift_table():

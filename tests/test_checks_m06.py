@@ -10,18 +10,12 @@ import sys
 import pytest
 import yaml
 
-from mlops_clinic import stages
+from checking import activated_workspace
+from checking import assert_outcome as _assert
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m06 import SANDBOX_MODEL, exercise_sandbox, faulty_release, q1, q2, q3
-from mlops_clinic.workspace import Workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Hint. Inferred schema contains integer")]
-
-
-def _assert(outcome, status, *words):
-    assert outcome.status is status, outcome.text()
-    for word in words:
-        assert word in outcome.message, outcome.text()
 
 
 def sh(*command, check=True):
@@ -34,15 +28,8 @@ def sh(*command, check=True):
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A workspace with the champion and module 06's files, activated for this module's tests."""
-    ws = Workspace(tmp_path_factory.mktemp("m06") / "workspace")
-    saved, cwd = dict(os.environ), os.getcwd()
-    ws.activate()
-    stages.ensure("gitops", ws)
-    os.chdir(ws.root)
-    yield ws
-    os.chdir(cwd)
-    os.environ.clear()
-    os.environ.update(saved)
+    with activated_workspace(tmp_path_factory.mktemp("m06") / "workspace", "gitops", enter="root") as ws:
+        yield ws
 
 
 def desired_version() -> str:

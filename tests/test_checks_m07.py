@@ -2,16 +2,11 @@
 
 from statistics import mean
 
+from checking import assert_outcome as _assert
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m07 import TEAM_LEVELS, TEAM_TEST_POINTS, q1, q2, q3
 from mlops_clinic.maturity.mltestscore import ml_test_score
 from mlops_clinic.maturity.scoring import dimension_level, overall_level
-
-
-def _assert(outcome, status, *words):
-    assert outcome.status is status, outcome.text()
-    for word in words:
-        assert word in outcome.message, outcome.text()
 
 
 def test_q1_overall_level():

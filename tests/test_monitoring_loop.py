@@ -10,9 +10,10 @@ import warnings
 
 import pytest
 
-from mlops_clinic import monitoring, stages
+from checking import activated_workspace
+from mlops_clinic import monitoring
 from mlops_clinic.data import FEATURES
-from mlops_clinic.workspace import Workspace, path_with_kit_tools
+from mlops_clinic.workspace import path_with_kit_tools
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore")]
 
@@ -21,15 +22,8 @@ MAE_INCREASE, DRIFT_SHARE, MIN_LABELS = 0.25, 0.5, 50
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
-    ws = Workspace(tmp_path_factory.mktemp("m05-loop") / "workspace")
-    saved, cwd = dict(os.environ), os.getcwd()
-    ws.activate()
-    stages.ensure("inference_log", ws)
-    os.chdir(ws.project)
-    yield ws
-    os.chdir(cwd)
-    os.environ.clear()
-    os.environ.update(saved)
+    with activated_workspace(tmp_path_factory.mktemp("m05-loop") / "workspace", "inference_log") as ws:
+        yield ws
 
 
 def _run(ws, *command):

@@ -8,12 +8,12 @@ committed, and deploy/champion.yaml naming the registry's champion, as the lesso
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 from mlops_clinic.stages import module_needs, stage
 from mlops_clinic.stages.data import commit, git_ok, on_main, run
+from mlops_clinic.stages.training import copy_into, files_in
 from mlops_clinic.workspace import Workspace
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "project_template_ci"
@@ -22,18 +22,12 @@ DESIRED = "deploy/champion.yaml"
 
 def ci_files() -> list[str]:
     """The CI template's files, relative to the project (.github/workflows/pipeline.yml, ...)."""
-    return sorted(p.relative_to(TEMPLATE).as_posix() for p in TEMPLATE.rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts)
+    return files_in(TEMPLATE)
 
 
 def install_ci(project: Path) -> list[str]:
     """Copy the CI and GitOps files into the project (overwriting what is there); returns them."""
-    files = ci_files()
-    for name in files:
-        target = Path(project) / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(TEMPLATE / name, target)
-    return files
+    return copy_into(TEMPLATE, project)
 
 
 @stage("gitops", "the CI workflow, model tests and reconcile step committed; deploy/champion.yaml names the champion",

@@ -27,20 +27,30 @@ MODEL_SETTING = ("model: linear", "model: gradient_boosting")
 RESULTS = ["dvc.lock", "metrics.json", "models", "data/.gitignore"]
 
 
-def template_files() -> list[str]:
-    """The template's files, relative to the project (dvc.yaml, params.yaml, src/...)."""
-    return sorted(p.relative_to(TEMPLATE).as_posix() for p in TEMPLATE.rglob("*")
+def files_in(template: Path) -> list[str]:
+    """A template folder's files, relative to it: where they go in the project."""
+    return sorted(p.relative_to(template).as_posix() for p in template.rglob("*")
                   if p.is_file() and "__pycache__" not in p.parts)
+
+
+def copy_into(template: Path, project: Path) -> list[str]:
+    """Copy a template folder's files into the project (overwriting what is there); returns them."""
+    files = files_in(template)
+    for name in files:
+        target = Path(project) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template / name, target)
+    return files
+
+
+def template_files() -> list[str]:
+    """The pipeline's files, relative to the project (dvc.yaml, params.yaml, src/...)."""
+    return files_in(TEMPLATE)
 
 
 def install_template(project: Path) -> list[str]:
     """Copy the pipeline's code into the project (overwriting what is there); returns the files."""
-    files = template_files()
-    for name in files:
-        target = Path(project) / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(TEMPLATE / name, target)
-    return files
+    return copy_into(TEMPLATE, project)
 
 
 def use_gradient_boosting(project: Path) -> None:

@@ -1,0 +1,34 @@
+"""Helpers of the checker tests: an assertion on a check's outcome, and a workspace activated for
+one test module."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from mlops_clinic import stages
+from mlops_clinic.workspace import Workspace
+
+
+def assert_outcome(outcome, status, *words) -> None:
+    """The check said `status`, and its message names each of `words`."""
+    assert outcome.status is status, outcome.text()
+    for word in words:
+        assert word in outcome.message, outcome.text()
+
+
+@contextlib.contextmanager
+def activated_workspace(folder, stage: str, enter: str = "project"):
+    """A workspace at `folder` with `stage` built, activated, its `enter` folder ("project" or
+    "root") current; afterwards this process's environment and current folder are as before."""
+    ws = Workspace(folder)
+    saved, previous = dict(os.environ), os.getcwd()
+    ws.activate()
+    try:
+        stages.ensure(stage, ws)
+        os.chdir(getattr(ws, enter))
+        yield ws
+    finally:
+        os.chdir(previous)
+        os.environ.clear()
+        os.environ.update(saved)
