@@ -36,6 +36,7 @@ from mlops_clinic.data import (
     write_all,
 )
 from mlops_clinic.data import generate, schema
+from mlops_clinic.data.load import COUNTED, KEPT_PER_COLUMN, Problems, total_problems
 from mlops_clinic.paths import DATASETS_DIR
 
 CLEAN = [n for n in available_datasets() if n != "traffic/data_quality"]
@@ -288,6 +289,47 @@ def test_validate_in_memory_frames_and_require_target():
     assert validate(requests, "requests.csv") == []
     (p,) = validate(requests, "requests.csv", require_target=True)
     assert (p.column, p.kind) == ("price", "missing_column")
+
+
+def test_a_column_wrong_on_every_row_lists_a_bounded_number_and_counts_the_rest():
+    # A file that went through a spreadsheet: 'YES' / 'No' in mainroad on all 200,000 rows.
+    houses = generate_houses(200_000, seed=2).astype(str)
+    houses["mainroad"] = houses["mainroad"].map({"yes": "YES", "no": "No"})
+    problems = validate(houses, "big.csv")
+    assert len(problems) == KEPT_PER_COLUMN + 1 and total_problems(problems) == 200_000
+    listed, counted = problems[:-1], problems[-1]
+    assert [p.row for p in listed] == list(range(2, KEPT_PER_COLUMN + 2))
+    assert {(p.column, p.kind) for p in listed} == {("mainroad", "wrong_case")}
+    assert (counted.kind, counted.column, counted.count) == (COUNTED, "mainroad", 200_000 - KEPT_PER_COLUMN)
+    assert str(counted).startswith(f"big.csv, column 'mainroad': {200_000 - KEPT_PER_COLUMN:,} more problems, "
+                                   f"from line {KEPT_PER_COLUMN + 2:,} to line 200,001")
+    assert "use exactly 'yes' or 'no' (lower case)" in counted.message  # the fix, for the counted ones too
+
+    error = DataValidationError.from_problems(problems, "big.csv")
+    assert error.total == 200_000 and error.problems == problems
+    message = str(error)
+    assert message.startswith("big.csv: 200,000 problems found")
+    assert "and 199,990 more" in message and message.endswith(str(counted))
+    assert len(message.splitlines()) == 1 + 10 + 1 + 1  # head, ten listed, "and more", the count
+    assert Problems(problems).total == 200_000
+
+
+def test_counted_problems_keep_every_kind_and_empty_lines_are_bounded_too():
+    houses = generate_houses(KEPT_PER_COLUMN + 300, seed=5).astype(str)
+    houses.loc[:KEPT_PER_COLUMN + 99, "area"] = "4,500"  # not a number on the first rows
+    houses.loc[KEPT_PER_COLUMN + 100:, "area"] = "NA"  # then typed as missing
+    blank = pd.DataFrame(np.nan, index=range(KEPT_PER_COLUMN + 7), columns=houses.columns, dtype=object)
+    problems = validate(pd.concat([houses, blank], ignore_index=True), "mixed.csv")
+    by_column = {}
+    for p in problems:
+        by_column.setdefault(p.column, []).append(p)
+    area, empty = by_column["area"], by_column[None]
+    assert len(area) == len(empty) == KEPT_PER_COLUMN + 1
+    assert area[-1].count == 300 and empty[-1].count == 7
+    assert "100 not a number (e.g. line 5,002: '4,500' is not a number" in area[-1].message
+    assert "200 missing value (e.g. line 5,102: value is missing (written as 'NA')" in area[-1].message
+    assert empty[-1].message.startswith("7 more empty lines") and "delete them" in empty[-1].message
+    assert total_problems(problems) == len(houses) + len(blank)
 
 
 # --- the properties the lessons rely on --------------------------------------------------------

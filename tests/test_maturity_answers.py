@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from maturity_bad_files import UNREADABLE, write
 
 from mlops_clinic.maturity.answers import (ENV_VAR, Answers, MaturityAnswersError, answers_from, parse_answers,
                                            parse_level)
@@ -90,3 +91,32 @@ def test_bad_sources_get_a_message_that_names_the_file(tmp_path, monkeypatch):
         answers_from(wrong)
     with pytest.raises(MaturityAnswersError, match="give a dict"):
         answers_from(42)
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_an_unreadable_answers_file_is_a_clear_error_naming_it(tmp_path, name):
+    content, reason = UNREADABLE[name]
+    path = tmp_path / "answers.json"
+    write(path, content)
+    with pytest.raises(MaturityAnswersError) as error:
+        answers_from(path)
+    assert str(error.value).startswith(f"The answers file {path} {reason}")
+
+
+def test_a_yaml_error_is_given_whole_on_one_line(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("serving: {package: 2\n")
+    with pytest.raises(MaturityAnswersError) as error:
+        answers_from(broken)
+    message = str(error.value)
+    # PyYAML's message is several lines; its first line alone ("while parsing a flow mapping") says
+    # neither what is wrong nor where.
+    assert "\n" not in message
+    assert "while parsing a flow mapping: expected ',' or '}', but got '<stream end>' at line 2, column 1" in message
+
+
+def test_values_quoted_in_messages_are_shortened(tmp_path):
+    with pytest.raises(MaturityAnswersError) as error:
+        parse_answers({"serving": {"package": "x" * 100_000}, "data_versioning": [[[[[[[[[[1]]]]]]]]]]})
+    message = str(error.value)
+    assert len(message) < 1_000 and "'xxxxxxxx" in message and "..." in message

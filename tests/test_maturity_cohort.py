@@ -1,17 +1,19 @@
 """`clinic maturity cohort | export | show` on real workspaces, with varied, generated answers."""
 
 import csv
+import dataclasses
 import json
 import random
 from collections import Counter
 
 import pytest
+from maturity_bad_files import TWO_PROBLEM_LINES, TWO_PROBLEMS, UNREADABLE, kept_as_it_was, write
 
 from mlops_clinic.cli import main as clinic
 from mlops_clinic.maturity import ENV_VAR
 from mlops_clinic.maturity.answers import Answers
 from mlops_clinic.maturity.bank import load_bank
-from mlops_clinic.maturity.cohort import load_cohort
+from mlops_clinic.maturity.cohort import load_cohort, write_cohort_report
 from mlops_clinic.maturity.scoring import score
 from mlops_clinic.maturity.storage import AnswerStore
 from mlops_clinic.workspace import Workspace
@@ -145,3 +147,75 @@ def test_export_and_show_on_a_workspace_without_answers(cohort_inputs, capsys):
 def test_cohort_with_nothing_readable_fails_clearly(tmp_path, capsys):
     assert clinic(["maturity", "cohort", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 1
     assert "no readable answers" in capsys.readouterr().err
+
+
+def test_unreadable_participants_are_reported_and_the_report_is_made_from_the_others(cohort_inputs, tmp_path,
+                                                                                      capsys):
+    unreadable = []
+    for n, (content, _) in enumerate(UNREADABLE.values()):
+        workspace = Workspace(tmp_path / f"unreadable-{n}" / "workspace").create()
+        write(workspace.maturity_dir / "answers.json", content)
+        unreadable.append(workspace.root)
+    exports = tmp_path / "exports"
+    write(exports / "deep.yaml", b"serving: " + b"[" * 50_000 + b"]" * 50_000)  # YAML recurses per level too
+    write(exports / "wrong.json", TWO_PROBLEMS.encode())
+    out = tmp_path / "report"
+    inputs = [*cohort_inputs[:6], *unreadable, exports, *cohort_inputs[6:]]
+    assert clinic(["maturity", "cohort", *map(str, inputs), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    for (content, reason), root in zip(UNREADABLE.values(), unreadable):
+        answers = root / "maturity" / "answers.json"
+        assert f"The answers file {answers} {reason}" in err
+        assert kept_as_it_was(answers, content)  # the cohort only reads: the participant's file stays
+    assert "deep.yaml is nested too deeply" in err
+    assert err.count("Unreadable, so left out of the report: ask the participant for the file again.") == 5
+    for line in TWO_PROBLEM_LINES:  # the whole reason, not its first line
+        assert line in err
+    assert "Left out of the report: ask the participant for the file again." in err
+    assert [row["participant"] for row in read_csv(out / "cohort-participants.csv")] == [
+        f"participant {n}" for n in range(1, 13)]
+    assert "7 input(s) could not be read" in (out / "cohort.html").read_text()  # and zoe, with no answers
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_show_sets_an_unreadable_file_aside_and_goes_on(tmp_path, capsys, name):
+    content, reason = UNREADABLE[name]
+    workspace = Workspace(tmp_path / "workspace").create()
+    write(workspace.maturity_dir / "answers.json", content)
+    assert clinic(["maturity", "show", "--workspace", str(workspace.root)]) == 0
+    printed = capsys.readouterr()
+    kept = workspace.maturity_dir / "answers.corrupt-1.json"
+    assert kept_as_it_was(kept, content)
+    assert kept.name in printed.err and reason in printed.err
+    assert "No maturity answers yet" in printed.out
+    AnswerStore(workspace).update(Answers({"serving": {"package": 2}}))
+    assert clinic(["maturity", "show", "--workspace", str(workspace.root)]) == 0
+    assert capsys.readouterr().out.startswith("You: ")
+
+
+def test_show_prints_the_whole_reason(tmp_path, capsys):
+    workspace = Workspace(tmp_path / "workspace").create()
+    write(workspace.maturity_dir / "answers.json", TWO_PROBLEMS.encode())
+    assert clinic(["maturity", "show", "--workspace", str(workspace.root)]) == 0
+    err = capsys.readouterr().err
+    for line in TWO_PROBLEM_LINES:
+        assert line in err
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_written_as_text(cohort_inputs, tmp_path):
+    # Dimension names are CSV headers and cells; a bank edited by an instructor could start one
+    # with a formula character.
+    bank = load_bank()
+    formulas = ["=HYPERLINK(\"http://example.invalid\",\"x\")", "+1+1", "-2+3", "@SUM(A1)"]
+    renamed = [dataclasses.replace(d, name=formulas[i] if i < len(formulas) else d.name)
+               for i, d in enumerate(bank.dimensions)]
+    cohort = load_cohort(cohort_inputs, dataclasses.replace(bank, dimensions=tuple(renamed)))
+    files = write_cohort_report(cohort, tmp_path / "report")
+    for path in (files.distribution_csv, files.participants_csv):
+        with open(path, newline="", encoding="utf-8") as file:
+            cells = [cell for row in csv.reader(file) for cell in row]
+        assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")], path.name
+        for formula in formulas:
+            assert "'" + formula in cells, (path.name, formula)
+    counts = read_csv(files.distribution_csv)
+    assert counts[0]["dimension"] == "'" + formulas[0] and counts[0]["not answered"].isdigit()  # numbers stay numbers

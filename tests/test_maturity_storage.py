@@ -5,6 +5,7 @@ import multiprocessing
 import os
 
 import pytest
+from maturity_bad_files import TWO_PROBLEM_LINES, TWO_PROBLEMS, UNREADABLE, kept_as_it_was, write
 
 from mlops_clinic.maturity import storage
 from mlops_clinic.maturity.answers import Answers
@@ -93,7 +94,7 @@ def test_concurrent_writers_lose_nothing_and_readers_never_see_half_a_file(works
     saved = AnswerStore(workspace).load()
     for checkpoint in load_bank().checkpoints:
         assert saved.checkpoints[checkpoint.id] == {q.id: 3 for q in checkpoint.questions}
-    assert not list(workspace.maturity_dir.glob(".answers-*.tmp"))
+    assert not list(workspace.maturity_dir.glob("*.tmp"))
 
 
 @pytest.mark.parametrize("content, reason", [
@@ -125,3 +126,30 @@ def test_a_second_corruption_does_not_overwrite_the_first_one_kept(workspace):
         store.load()
     assert (workspace.maturity_dir / "answers.corrupt-1.json").read_text() == "first"
     assert (workspace.maturity_dir / "answers.corrupt-2.json").read_text() == "second"
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_an_unreadable_file_is_kept_aside_and_the_participant_goes_on(workspace, name):
+    content, reason = UNREADABLE[name]
+    other = workspace.maturity_dir / "answers.corrupt-1.json"  # an earlier file kept aside
+    write(other, b'{"serving": {"package": 3}}')
+    store = AnswerStore(workspace)
+    write(store.path, content)
+    assert store.load() == Answers()
+    kept = workspace.maturity_dir / "answers.corrupt-2.json"
+    assert kept_as_it_was(kept, content)
+    assert other.read_bytes() == b'{"serving": {"package": 3}}'  # nothing kept earlier is lost
+    (notice,) = store.notices
+    assert str(store.path) in notice and kept.name in notice and reason in notice
+    store.update(Answers({"serving": {"package": 1}}))
+    assert AnswerStore(workspace).load().checkpoints == {"serving": {"package": 1}}
+
+
+def test_the_notice_gives_the_whole_reason_not_its_first_line(workspace):
+    store = AnswerStore(workspace)
+    write(store.path, TWO_PROBLEMS.encode())
+    store.load()
+    (notice,) = store.notices
+    assert "answers.json cannot be used (2 problem(s))" in notice
+    for line in TWO_PROBLEM_LINES:
+        assert line in notice

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from maturity_bad_files import TWO_PROBLEM_LINES, TWO_PROBLEMS, UNREADABLE, kept_as_it_was, write
 
 from mlops_clinic.maturity import ENV_VAR, checkpoint, checkpoint_view, ml_test_score_view
 from mlops_clinic.maturity.answers import Answers, MaturityAnswersError
@@ -120,6 +121,30 @@ def test_a_corrupted_answers_file_is_named_in_the_panel_and_the_summary(workspac
     assert "answers.corrupt-1.json" in view.feedback.value
     assert "answers.corrupt-1.json" in view.summary_text()
     assert saved(workspace)["serving"] == {"package": None, "rollback": None, "service_test": None}
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_an_unreadable_answers_file_is_set_aside_and_the_checkpoint_goes_on(workspace, name):
+    content, reason = UNREADABLE[name]
+    write(workspace.maturity_dir / "answers.json", content)
+    view = checkpoint_view("serving", workspace=workspace)
+    kept = workspace.maturity_dir / "answers.corrupt-1.json"
+    assert kept_as_it_was(kept, content)
+    for shown in (view.feedback.value, view.summary_text()):
+        assert kept.name in shown and reason in shown
+    assert saved(workspace) == {"serving": {"package": None, "rollback": None, "service_test": None}}
+    view.radios["package"].value = 2
+    view.save_button.click()
+    assert saved(workspace)["serving"]["package"] == 2
+
+
+def test_the_panel_and_the_summary_give_the_whole_reason(workspace):
+    write(workspace.maturity_dir / "answers.json", TWO_PROBLEMS.encode())
+    view = checkpoint_view("serving", workspace=workspace)
+    for line in TWO_PROBLEM_LINES:
+        assert line in view.summary_text()
+        assert line.replace("'", "&#x27;") in view.feedback.value  # html-escaped, on its own line
+    assert "white-space:pre-line" in view.feedback.value
 
 
 def test_the_widgets_plain_text_is_fixed_whatever_its_state(workspace):

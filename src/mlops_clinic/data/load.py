@@ -25,14 +25,22 @@ from mlops_clinic.data.schema import COLUMNS, LAYOUTS, TARGET, Column, layout_of
 from mlops_clinic.paths import DATASETS_DIR
 
 MAX_SHOWN = 10  # problems spelled out in a DataValidationError message; the rest are counted
+# Problems listed one by one per column (and for empty lines); beyond that they are counted. Big
+# enough to list every problem of a real incident (the kit's 100k-row one has at most 3,564 in a
+# column); small enough that a column wrong on every row of a big file costs megabytes, not
+# gigabytes (a Problem and its message take about 400 bytes).
+KEPT_PER_COLUMN = 5_000
+COUNTED = "counted"  # the kind of a Problem that stands for `count` problems not listed one by one
 # Cells that mean "no value" when someone typed them; counted as missing, not as unknown text.
 NA_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
+EMPTY_LINE_FIX = "the line is empty; delete it"
 
 
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a data file. row is the file's line number (header = line 1) or
-    None for a problem of the whole file or column; kind is a short code for counting."""
+    None for a problem of the whole file or column; kind is a short code for counting. A Problem
+    of kind COUNTED stands for `count` problems of one column that are not listed one by one."""
 
     file: str
     row: int | None
@@ -40,12 +48,18 @@ class Problem:
     value: str | None
     message: str
     kind: str = "invalid"
+    count: int = 1
 
     def __str__(self) -> str:
         where = self.file if self.row is None else f"{self.file} line {self.row}"
         if self.column is not None:
             where += f", column '{self.column}'"
         return f"{where}: {self.message}"
+
+
+def total_problems(problems) -> int:
+    """How many problems there are, counting those not listed one by one."""
+    return sum(p.count for p in problems)
 
 
 class Problems(tuple):
@@ -56,13 +70,22 @@ class Problems(tuple):
     def __deepcopy__(self, memo):
         return self
 
+    @property
+    def total(self) -> int:
+        return total_problems(self)
+
 
 class DataValidationError(ValueError):
-    """A data file cannot be used as it is. `.problems` lists every Problem found."""
+    """A data file cannot be used as it is. `.problems` lists the Problems found (up to
+    KEPT_PER_COLUMN per column, then one COUNTED Problem for the rest); `.total` counts them all."""
 
     def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = ()):
         super().__init__(message)
         self.problems = list(problems)
+
+    @property
+    def total(self) -> int:
+        return total_problems(self.problems)
 
     @classmethod
     def from_problems(cls, problems: list[Problem], source: str) -> DataValidationError:
@@ -70,14 +93,24 @@ class DataValidationError(ValueError):
 
 
 def summarise(problems: list[Problem], source: str) -> str:
-    """A message listing up to MAX_SHOWN problems and counting the rest."""
-    if len(problems) == 1:
+    """A message listing up to MAX_SHOWN problems, counting the rest, and giving each column's
+    COUNTED problems (lines, what is wrong and the fix) in one line."""
+    listed = [p for p in problems if p.kind != COUNTED]
+    counted = [p for p in problems if p.kind == COUNTED]
+    total = total_problems(problems)
+    if total == 1:
         return str(problems[0])
-    lines = [f"{source}: {len(problems)} problems found; fix them and load the file again:"]
-    lines += [f"  {p}" for p in problems[:MAX_SHOWN]]
-    if len(problems) > MAX_SHOWN:
-        lines.append(f"  ... and {len(problems) - MAX_SHOWN} more (load(..., strict=False) "
-                     "returns the rows with every problem in df.attrs['problems'])")
+    lines = [f"{source}: {total:,} problems found; fix them and load the file again:"]
+    lines += [f"  {p}" for p in listed[:MAX_SHOWN]]
+    rest = total - len(listed[:MAX_SHOWN])
+    if rest and not counted:
+        lines.append(f"  ... and {rest:,} more (load(..., strict=False) returns the rows with every "
+                     "problem in df.attrs['problems'])")
+    elif rest:
+        lines.append(f"  ... and {rest:,} more (load(..., strict=False) returns the rows with the problems "
+                     f"in df.attrs['problems']: up to {KEPT_PER_COLUMN:,} per column one by one, the "
+                     "others counted as below)")
+        lines += [f"  {p}" for p in counted]
     return "\n".join(lines)
 
 
@@ -268,7 +301,9 @@ def _allowed_text(col: Column) -> str:
 def validate(df: pd.DataFrame, source: str = "data.csv", require_target: bool | None = None,
              layout: str | None = None) -> list[Problem]:
     """Every problem in df, in file order. Rows are numbered as lines of the CSV file: the row
-    at position i is line i + 2 (header = line 1).
+    at position i is line i + 2 (header = line 1). A column with more than KEPT_PER_COLUMN bad
+    cells lists the first ones, and one COUNTED Problem at the end counts the rest (their lines,
+    kinds and fixes); total_problems() counts everything.
 
     layout: "houses", "traffic" or "labels" (schema.LAYOUTS); guessed from the columns if None.
     require_target: whether `price` must be present; None = as the layout says (houses and labels
@@ -327,19 +362,31 @@ def validate(df: pd.DataFrame, source: str = "data.csv", require_target: bool | 
     if not checked:
         return problems
     lines = np.arange(len(df)) + 2
+    isna = df.isna()  # once for the whole frame: it is a pass over every cell
     # Rows where every cell is empty: one problem per line, not one per cell.
-    empty = df.isna().all(axis=1).to_numpy()
-    cells: list[tuple[int, int, Problem]] = []
-    for line in lines[empty]:
-        cells.append((line, -1, Problem(source, int(line), None, None,
-                                        "the line is empty; delete it", "empty_line")))
+    empty = isna.all(axis=1).to_numpy()
+    empty_at = np.flatnonzero(empty)
+    cells: list[tuple[int, int, Problem]] = [
+        (int(lines[i]), -1, Problem(source, int(lines[i]), None, None, EMPTY_LINE_FIX, "empty_line"))
+        for i in empty_at[:KEPT_PER_COLUMN]]
+    counted = [_counted_empty_lines(source, lines[empty_at[KEPT_PER_COLUMN:]])] \
+        if len(empty_at) > KEPT_PER_COLUMN else []
     order = {c: i for i, c in enumerate(present)}
     for name in checked:
-        col = COLUMNS[name]
-        for line, problem in _check_column(df[name], col, source, lines, empty):
-            cells.append((line, order[name], problem))
+        found = _check_column(df[name], COLUMNS[name], isna[name].to_numpy() & ~empty, empty)
+        for i in range(min(len(found), KEPT_PER_COLUMN)):
+            cells.append((int(lines[found.at[i]]), order[name], found.problem(i, source, lines)))
+        if len(found) > KEPT_PER_COLUMN:
+            counted.append(found.counted(KEPT_PER_COLUMN, source, lines))
     cells.sort(key=lambda t: (t[0], t[1]))
-    return problems + [p for _, _, p in cells]
+    return problems + [p for _, _, p in cells] + counted
+
+
+def _counted_empty_lines(source: str, lines: np.ndarray) -> Problem:
+    return Problem(source, None, None, None,
+                   f"{len(lines):,} more empty lines, from line {int(lines[0]):,} to line "
+                   f"{int(lines[-1]):,}, counted but not listed one by one; delete them", COUNTED,
+                   len(lines))
 
 
 def _numbers(values: pd.Series) -> np.ndarray:
@@ -353,92 +400,144 @@ def _numbers(values: pd.Series) -> np.ndarray:
         return pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
 
 
-def _check_column(values: pd.Series, col: Column, source: str, lines: np.ndarray,
-                  skip: np.ndarray):
-    """(line, Problem) for every bad cell of one column. The whole column is checked with
-    vectorised operations and text is examined only for the cells that fail, so a clean
-    100k-row file costs little and Problems are made only for bad cells."""
+# What can be wrong with a cell; a column's findings hold these as small integer codes.
+KINDS = ("missing_value", "not_a_number", "not_a_whole_number", "out_of_range", "extra_spaces",
+         "wrong_case", "unknown_category", "bad_format", "duplicate_id")
+_CODE = {kind: code for code, kind in enumerate(KINDS)}
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnFindings:
+    """The bad cells of one column, in file order: positions in the frame, the kind of each
+    (a code into KINDS), and for a repeated id the position of its first appearance (-1
+    otherwise). Arrays, not Problems: a Problem is made only for the cells that are listed."""
+
+    values: np.ndarray  # the column's cells, as read
+    column: Column
+    isna: np.ndarray  # cells with no value at all (as opposed to typed 'NA')
+    at: np.ndarray
+    kind: np.ndarray
+    first: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+    def problem(self, i: int, source: str, lines: np.ndarray) -> Problem:
+        """The Problem of the i-th bad cell."""
+        position, kind = self.at[i], KINDS[self.kind[i]]
+        line = int(lines[position])
+        shown = None if self.isna[position] else _text(self.values[position])
+        first_line = int(lines[self.first[i]]) if self.first[i] >= 0 else None
+        message = _message(kind, shown, self.column, first_line)
+        if kind == "missing_value" and shown is not None and not shown.strip():
+            shown = None  # only spaces: nothing worth echoing
+        return Problem(source, line, self.column.name, shown, message, kind)
+
+    def counted(self, start: int, source: str, lines: np.ndarray) -> Problem:
+        """One Problem that counts the bad cells from the start-th on: their lines, and each
+        kind with its fix, shown on its first cell."""
+        codes, first_of_code, counts = np.unique(self.kind[start:], return_index=True, return_counts=True)
+        parts = []
+        for code, first, count in sorted(zip(codes, first_of_code, counts), key=lambda t: -t[2]):
+            example = self.problem(start + int(first), source, lines)
+            parts.append(f"{int(count):,} {KINDS[code].replace('_', ' ')} (e.g. line {example.row:,}: "
+                         f"{example.message})")
+        n = len(self) - start
+        rows = lines[self.at[start:]]
+        return Problem(source, None, self.column.name, None,
+                       f"{n:,} more problems, from line {int(rows[0]):,} to line {int(rows[-1]):,}, "
+                       "counted but not listed one by one: " + "; ".join(parts), COUNTED, n)
+
+
+def _check_column(values: pd.Series, col: Column, isna: np.ndarray, skip: np.ndarray) -> ColumnFindings:
+    """The bad cells of one column (skip: rows not to check, the empty lines). Every check is a
+    vectorised operation over the column and text is examined only for the cells that fail, so
+    a clean 100k-row file costs little, and a column wrong on every row costs no Python work per
+    cell."""
     raw = values.to_numpy(dtype=object)
-    isna = values.isna().to_numpy() & ~skip
     live = ~skip & ~isna
+    found: dict[str, np.ndarray] = {}  # kind -> positions
 
-    def cell(i, message, kind, value=True):
-        shown = _text(raw[i]) if value else None
-        return int(lines[i]), Problem(source, int(lines[i]), col.name, shown, message, kind)
-
-    def typed_missing(idx):
+    def split_typed_missing(failed: np.ndarray) -> np.ndarray:
         # Cells someone typed as 'NA', 'null', '-', or only spaces: missing, not unknown text.
-        text = [str(raw[i]).strip() for i in idx]
-        return np.array([t.lower() in NA_TOKENS for t in text], dtype=bool)
+        typed = _per_distinct(raw[failed], lambda value: str(value).strip().lower() in NA_TOKENS)
+        found["typed_missing"] = failed[typed]
+        return failed[~typed]
 
-    missing = isna.copy()
     if col.kind == "integer":
         num = _numbers(values)
-        failed = np.flatnonzero(live & np.isnan(num))
-        typed = typed_missing(failed)
-        missing[failed[typed]] = True
-        bad = [(i, "not_a_number") for i in failed[~typed]]
+        found["not_a_number"] = split_typed_missing(np.flatnonzero(live & np.isnan(num)))
         with np.errstate(invalid="ignore"):
             low = (num < col.min) if col.min is not None else np.zeros(len(num), dtype=bool)
             high = (num > col.max) if col.max is not None else np.zeros(len(num), dtype=bool)
             fraction = np.isfinite(num) & (np.mod(num, 1) != 0) & ~low & ~high
-        bad += [(i, "not_a_whole_number") for i in np.flatnonzero(live & fraction)]
-        bad += [(i, "out_of_range") for i in np.flatnonzero(live & (low | high))]
+        found["not_a_whole_number"] = np.flatnonzero(live & fraction)
+        found["out_of_range"] = np.flatnonzero(live & (low | high))
     elif col.allowed is not None:
-        failed = np.flatnonzero(live & ~values.isin(col.allowed).to_numpy())
-        typed = typed_missing(failed)
-        missing[failed[typed]] = True
-        bad = []
-        for i in failed[~typed]:
-            text = str(raw[i])
-            if text.strip().lower() in col.allowed:
-                bad.append((i, "extra_spaces" if text.strip() != text
-                            and text.strip() in col.allowed else "wrong_case"))
-            else:
-                bad.append((i, "unknown_category"))
+        failed = split_typed_missing(np.flatnonzero(live & ~values.isin(col.allowed).to_numpy()))
+        kinds = _per_distinct(raw[failed], lambda value: _category_problem(str(value), col))
+        for kind in ("extra_spaces", "wrong_case", "unknown_category"):
+            found[kind] = failed[kinds == kind]
     else:  # id
-        text = values.astype(str)
-        good = text.str.fullmatch(col.pattern.strip("^$")).to_numpy(dtype=bool)
-        failed = np.flatnonzero(live & ~good)
-        typed = typed_missing(failed)
-        missing[failed[typed]] = True
-        bad = [(i, "bad_format") for i in failed[~typed]]
-        valid = live & good
-        repeated = np.flatnonzero(valid & values.duplicated(keep="first").to_numpy())
-        if len(repeated):
-            first: dict = {}
-            for i in np.flatnonzero(valid):
-                first.setdefault(raw[i], i)
-            bad += [(i, "duplicate_id", first[raw[i]]) for i in repeated]
+        good = values.astype(str).str.fullmatch(col.pattern.strip("^$")).to_numpy(dtype=bool)
+        found["bad_format"] = split_typed_missing(np.flatnonzero(live & ~good))
+        valid = np.flatnonzero(live & good)
+        codes, _ = pd.factorize(raw[valid])
+        _, first_of_code = np.unique(codes, return_index=True)  # factorize numbers ids in order of appearance
+        repeated = np.flatnonzero(pd.Series(codes).duplicated(keep="first").to_numpy())
+        found["duplicate_id"] = valid[repeated]
+        first_seen = valid[first_of_code[codes[repeated]]]
+    found["missing_value"] = np.union1d(np.flatnonzero(isna), found.pop("typed_missing"))
 
-    for i in np.flatnonzero(missing):
-        how = "" if isna[i] or not str(raw[i]).strip() else f" (written as {_text(raw[i])!r})"
-        yield cell(i, f"value is missing{how}; fill it in or remove the row", "missing_value",
-                   value=bool(how))
-    for i, kind, *extra in bad:
-        shown = _text(raw[i])
-        if kind == "not_a_number":
-            msg = (f"{shown!r} is not a number; write digits only, without thousands "
-                   f"separators or units (e.g. {col.example})")
-        elif kind == "not_a_whole_number":
-            msg = f"{shown} is not a whole number; {col.name} counts whole units{_unit(col)}"
-        elif kind == "out_of_range":
-            msg = f"{shown} is out of range; {col.name} must be {_range_text(col)}"
-        elif kind == "extra_spaces":
-            msg = f"{shown!r} has spaces around it; use exactly '{shown.strip()}'"
-        elif kind == "wrong_case":
-            lower = shown.strip().lower()
-            msg = f"{shown!r} is not allowed; {_allowed_text(col)}" + (
-                "" if col.kind == "yes_no" else f" (here '{lower}', in lower case)")
-        elif kind == "unknown_category":
-            msg = f"{shown!r} is not allowed; {_allowed_text(col)}"
-        elif kind == "bad_format":
-            msg = (f"{shown!r} is not a valid {col.name}; use 'H' followed by six digits, "
-                   f"e.g. '{col.example}'")
-        else:  # duplicate_id
-            msg = (f"{shown!r} already appears on line {int(lines[extra[0]])}; each {col.name} "
-                   "must appear once (remove the repeated row)")
-        yield cell(i, msg, kind)
+    at = np.concatenate([found[k] for k in KINDS if k in found]).astype(np.int64)
+    kind = np.concatenate([np.full(len(found[k]), _CODE[k], dtype=np.int8) for k in KINDS if k in found])
+    first = np.full(len(at), -1, dtype=np.int64)
+    if "duplicate_id" in found and len(first_seen):
+        first[kind == _CODE["duplicate_id"]] = first_seen
+    order = np.argsort(at, kind="stable")
+    return ColumnFindings(raw, col, isna, at[order], kind[order], first[order])
+
+
+def _per_distinct(cells: np.ndarray, test) -> np.ndarray:
+    """test(cell) for every cell, computed once per distinct value: the bad cells of a column
+    wrong on every row hold a handful of values ('YES', 'No'), so this costs a hash per cell."""
+    codes, distinct = pd.factorize(cells)
+    return np.array([test(value) for value in distinct])[codes] if len(cells) else np.zeros(0, dtype=bool)
+
+
+def _category_problem(text: str, col: Column) -> str:
+    """The kind of problem of a cell that is not one of col.allowed (and not typed as missing)."""
+    stripped = text.strip()
+    if stripped.lower() in col.allowed:
+        return "extra_spaces" if stripped != text and stripped in col.allowed else "wrong_case"
+    return "unknown_category"
+
+
+def _message(kind: str, shown: str | None, col: Column, first_line: int | None) -> str:
+    """What is wrong with one cell and how to fix it."""
+    if kind == "missing_value":
+        how = f" (written as {shown!r})" if shown is not None and shown.strip() else ""
+        return f"value is missing{how}; fill it in or remove the row"
+    if kind == "not_a_number":
+        return (f"{shown!r} is not a number; write digits only, without thousands "
+                f"separators or units (e.g. {col.example})")
+    if kind == "not_a_whole_number":
+        return f"{shown} is not a whole number; {col.name} counts whole units{_unit(col)}"
+    if kind == "out_of_range":
+        return f"{shown} is out of range; {col.name} must be {_range_text(col)}"
+    if kind == "extra_spaces":
+        return f"{shown!r} has spaces around it; use exactly '{shown.strip()}'"
+    if kind == "wrong_case":
+        return f"{shown!r} is not allowed; {_allowed_text(col)}" + (
+            "" if col.kind == "yes_no" else f" (here '{shown.strip().lower()}', in lower case)")
+    if kind == "unknown_category":
+        return f"{shown!r} is not allowed; {_allowed_text(col)}"
+    if kind == "bad_format":
+        return (f"{shown!r} is not a valid {col.name}; use 'H' followed by six digits, "
+                f"e.g. '{col.example}'")
+    # duplicate_id
+    return (f"{shown!r} already appears on line {first_line}; each {col.name} "
+            "must appear once (remove the repeated row)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,7 +573,8 @@ def load(path_or_name: str | Path, strict: bool = True,
     """Read and validate a kit dataset (by name, e.g. 'traffic/stable') or any CSV file.
 
     strict=True: any problem raises DataValidationError naming up to MAX_SHOWN of them (file,
-    line, column, fix) and counting the rest; `.problems` holds all of them.
+    line, column, fix) and counting the rest; `.problems` holds them (up to KEPT_PER_COLUMN per
+    column, the rest counted) and `.total` counts them all.
     strict=False: returns every row, values as in the file (integer columns numeric where the
     text is a number), with the problems in df.attrs["problems"] so monitoring can report an
     incident batch (a tuple; empty when the file is clean). Either way df.attrs["source"]

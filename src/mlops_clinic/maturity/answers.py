@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,24 @@ NOT_ANSWERED = "not answered"
 
 class MaturityAnswersError(ValueError):
     """Answers that cannot be used; the message names each problem and the fix."""
+
+
+class AnswersFileError(MaturityAnswersError):
+    """An answers file that cannot be read or decoded at all (as opposed to answers the bank does
+    not know); `reason` says why in words, without the file's name."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"The answers file {path} {reason}.")
+        self.reason = reason
+
+
+# Values quoted in messages are shortened: an answers file is not trusted to be small or shallow.
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 80
+
+
+def _shown(value: Any) -> str:
+    return _SHORT.repr(value)
 
 
 @dataclass(frozen=True)
@@ -121,21 +140,47 @@ def answers_from(source: Any = None, bank: Bank | None = None) -> Answers | None
 
 
 def read_answers_file(path: Path) -> Any:
-    """The raw content of a JSON or YAML answers file; MaturityAnswersError names the file."""
+    """The raw content of a JSON or YAML answers file. Every way a file can be unreadable (missing,
+    a folder, not UTF-8, empty, not JSON/YAML, nested too deeply) raises AnswersFileError, whose
+    message names the file and the reason."""
+    path = Path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise MaturityAnswersError(f"The answers file {path} does not exist. Check the path "
-                                   f"(relative paths start from the notebook's folder).") from None
+        raise AnswersFileError(path, "does not exist. Check the path (relative paths start from the "
+                                     "notebook's folder)") from None
+    except UnicodeDecodeError as exc:
+        raise AnswersFileError(path, f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+                                     f"{exc.start:,}); save it again as UTF-8") from None
     except OSError as exc:
-        raise MaturityAnswersError(f"The answers file {path} cannot be read: {exc.strerror}.") from None
+        if path.is_dir():
+            raise AnswersFileError(path, "is a folder, not a file") from None
+        raise AnswersFileError(path, f"cannot be read: {exc.strerror}") from None
+    if not text.strip():
+        raise AnswersFileError(path, "is empty")
     try:
-        if Path(path).suffix.lower() == ".json":
+        if path.suffix.lower() == ".json":
             return json.loads(text)
         return yaml.safe_load(text)  # YAML also reads JSON
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0]
-        raise MaturityAnswersError(f"The answers file {path} is not valid JSON/YAML ({first}).") from None
+    except json.JSONDecodeError as exc:
+        reason = str(exc)
+    except yaml.YAMLError as exc:
+        reason = _yaml_reason(exc)
+    except RecursionError:
+        # json and PyYAML both recurse per level; answers are only checkpoint > question > level.
+        raise AnswersFileError(path, "is nested too deeply to be an answers file (answers are a mapping of "
+                                     "checkpoint -> question -> level)") from None
+    raise AnswersFileError(path, f"is not valid JSON/YAML ({reason})")
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    """PyYAML's whole reason on one line: what it was parsing, the problem, and where."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        context = f"{exc.context}: " if exc.context else ""
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        return f"{context}{exc.problem}{where}"
+    return " ".join(str(exc).split())
 
 
 def parse_answers(data: Any, bank: Bank | None = None, *, origin: str = "the answers") -> Answers:
@@ -148,7 +193,7 @@ def parse_answers(data: Any, bank: Bank | None = None, *, origin: str = "the ans
                                    f"got {type(data).__name__}.")
     data = dict(data)
     if "format" in data and data["format"] != FORMAT:
-        raise MaturityAnswersError(f"{origin}: format is {data['format']!r}, expected {FORMAT!r}.")
+        raise MaturityAnswersError(f"{origin}: format is {_shown(data['format'])}, expected {FORMAT!r}.")
     ml_raw = data.pop("ml_test_score", None) or {}
     if "checkpoints" in data or "format" in data or "version" in data:
         raw_checkpoints = data.get("checkpoints") or {}
@@ -166,7 +211,7 @@ def parse_answers(data: Any, bank: Bank | None = None, *, origin: str = "the ans
             problems.append(str(exc.args[0]))
             continue
         if not isinstance(questions, Mapping):
-            problems.append(f"{checkpoint.id}: expected {{question: level}}, got {questions!r}")
+            problems.append(f"{checkpoint.id}: expected {{question: level}}, got {_shown(questions)}")
             continue
         parsed = checkpoints.setdefault(checkpoint.id, {})
         for question_id, value in questions.items():
@@ -203,7 +248,7 @@ def parse_level(value: Any) -> int | None:
         if text in LEVEL_NAMES:
             return LEVEL_NAMES.index(text)
     allowed = ", ".join(f"{level} ({name})" for level, name in zip(LEVELS, LEVEL_NAMES))
-    raise ValueError(f"{value!r} is not an answer; use {allowed}, or null for not answered")
+    raise ValueError(f"{_shown(value)} is not an answer; use {allowed}, or null for not answered")
 
 
 def _parse_points(raw: Any, problems: list[str]) -> dict[str, float]:
@@ -214,12 +259,12 @@ def _parse_points(raw: Any, problems: list[str]) -> dict[str, float]:
     points: dict[str, float] = {}
     for test, value in raw.items():
         if test not in known:
-            problems.append(f"ml_test_score: no test {test!r}; tests are data.1 .. data.7, model.1 .. "
+            problems.append(f"ml_test_score: no test {_shown(test)}; tests are data.1 .. data.7, model.1 .. "
                             "model.7, infrastructure.1 .. infrastructure.7, monitoring.1 .. monitoring.7")
         elif value is None:
             continue
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) not in POINT_VALUES:
-            problems.append(f"ml_test_score.{test}: {value!r} is not 0, 0.5 or 1")
+            problems.append(f"ml_test_score.{test}: {_shown(value)} is not 0, 0.5 or 1")
         else:
             points[test] = float(value)
     return points

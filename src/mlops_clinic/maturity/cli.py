@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
     except MaturityAnswersError as exc:
         print(f"clinic maturity {args.action}: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # e.g. --out names a folder, or a folder that cannot be written
+        print(f"clinic maturity {args.action}: cannot write {exc.filename}: {exc.strerror}; choose another "
+              "--out or check its permissions.", file=sys.stderr)
+        return 1
 
 
 def _show(args) -> int:
@@ -74,8 +78,9 @@ def _export(args) -> int:
     if args.out == "-":
         sys.stdout.write(text)
         return 0
-    out = Path(args.out)
-    out.write_text(text, encoding="utf-8")
+    from mlops_clinic.files import write_atomic
+
+    out = write_atomic(args.out, text)
     print(f"Wrote {answers.answered} answers to {out}. It holds your answers only: no name, no path.")
     return 0
 

@@ -9,19 +9,32 @@ answers (then by input position, for identical answers). The report names no per
 
 Written to --out: cohort.html (self-contained: the heatmap embedded), cohort-distribution.csv
 (per dimension, how many participants are at each level) and cohort-participants.csv (one row per
-anonymous participant).
+anonymous participant); CSV cells that a spreadsheet would run as a formula are written as text.
+
+A participant whose file cannot be read (not UTF-8, empty, nested too deeply, a folder in its
+place, answers the bank does not know) is left out with the whole reason, and the report is made
+from the others.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlops_clinic.maturity.answers import Answers, MaturityAnswersError, parse_answers, read_answers_file
+from mlops_clinic.files import spreadsheet_safe, write_atomic
+from mlops_clinic.maturity.answers import (
+    Answers,
+    AnswersFileError,
+    MaturityAnswersError,
+    parse_answers,
+    read_answers_file,
+)
 from mlops_clinic.maturity.bank import Bank, Dimension, NextStep, load_bank
 from mlops_clinic.maturity.document import figure_png, to_html
 from mlops_clinic.maturity.scoring import Profile, score
@@ -29,6 +42,7 @@ from mlops_clinic.maturity.storage import ANSWERS_FILE
 
 ANSWER_SUFFIXES = (".json", ".yaml", ".yml")
 NOT_ANSWERED = "not answered"
+ASK_AGAIN = "ask the participant for the file again."
 
 
 @dataclass(frozen=True)
@@ -98,21 +112,18 @@ class Cohort:
 
 
 def find_answer_files(inputs: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
-    """The answers files behind each input, in input order (duplicates once), and the inputs with none."""
+    """The answers files behind each input, in input order (duplicates once), and the inputs with none.
+    A workspace's answers file is taken even if it cannot be read (a folder in its place, say), so
+    that the participant is reported as unreadable rather than as having no answers."""
     found: dict[Path, None] = {}
     problems = []
     for raw in inputs:
         path = Path(raw).expanduser()
-        if path.is_file():
-            candidates = [path]
-        elif (path / "maturity" / ANSWERS_FILE).is_file():  # a workspace
-            candidates = [path / "maturity" / ANSWERS_FILE]
-        elif (path / ANSWERS_FILE).is_file():  # a workspace's maturity folder
-            candidates = [path / ANSWERS_FILE]
-        elif path.is_dir():  # a folder of exported answers files
-            candidates = sorted(p for p in path.iterdir() if p.suffix.lower() in ANSWER_SUFFIXES and p.is_file())
-        else:
-            candidates = []
+        try:
+            candidates = _answer_files_in(path)
+        except OSError as exc:
+            problems.append(f"{raw}: cannot be read ({exc.strerror}); check the folder's permissions")
+            continue
         if not candidates:
             problems.append(f"{raw}: no maturity answers found (give a workspace, its maturity folder, "
                             "an exported answers file or a folder of them)")
@@ -121,15 +132,32 @@ def find_answer_files(inputs: Iterable[str | Path]) -> tuple[list[Path], list[st
     return list(found), problems
 
 
+def _answer_files_in(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if os.path.lexists(path / "maturity" / ANSWERS_FILE):  # a workspace
+        return [path / "maturity" / ANSWERS_FILE]
+    if os.path.lexists(path / ANSWERS_FILE):  # a workspace's maturity folder
+        return [path / ANSWERS_FILE]
+    if path.is_dir():  # a folder of exported answers files
+        return sorted(p for p in path.iterdir() if p.suffix.lower() in ANSWER_SUFFIXES)
+    return []
+
+
 def load_cohort(inputs: Iterable[str | Path], bank: Bank | None = None) -> Cohort:
+    """The participants whose answers can be read; each file that cannot is in `skipped`, with the
+    whole reason, and the others are loaded all the same."""
     bank = bank or load_bank()
     files, skipped = find_answer_files(inputs)
     loaded: list[tuple[str, int, Answers]] = []
     for position, path in enumerate(files):
         try:
             answers = parse_answers(read_answers_file(path), bank, origin=str(path))
-        except MaturityAnswersError as exc:
-            skipped.append(str(exc).splitlines()[0])
+        except AnswersFileError as exc:
+            skipped.append(f"{exc} Unreadable, so left out of the report: {ASK_AGAIN}")
+            continue
+        except MaturityAnswersError as exc:  # a list of problems: the advice goes below it
+            skipped.append(f"{exc}\n  Left out of the report: {ASK_AGAIN}")
             continue
         digest = hashlib.sha256(answers.to_json(bank).encode("utf-8")).hexdigest()
         loaded.append((digest, position, answers))
@@ -235,15 +263,16 @@ def write_cohort_report(cohort: Cohort, out: Path) -> CohortFiles:
     if cohort.skipped:
         blocks.append(("p", f"{len(cohort.skipped)} input(s) could not be read and are not included; "
                             "the command's output lists them."))
-    files.html.write_text(to_html(blocks, images={"heatmap": png}, title="MLOps maturity: cohort report"),
-                          encoding="utf-8")
+    write_atomic(files.html, to_html(blocks, images={"heatmap": png}, title="MLOps maturity: cohort report"))
     return files
 
 
 def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        if not rows:
-            return
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    """Header and cells through spreadsheet_safe: a dimension name or label that starts with
+    = + - @ would otherwise run as a formula when an instructor opens the file."""
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.writer(buffer)
+        writer.writerow([spreadsheet_safe(name) for name in rows[0]])
+        writer.writerows([spreadsheet_safe(value) for value in row.values()] for row in rows)
+    write_atomic(path, buffer.getvalue())

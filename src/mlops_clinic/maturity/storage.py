@@ -4,20 +4,26 @@
   keep their answers), and the new file is written to a temporary file in the same folder, flushed
   to disk and renamed over the old one with os.replace, which is atomic: a crash leaves either the
   old file or the new one, never a mix.
-- A file that cannot be read (bad JSON, answers the bank does not know) is renamed to
-  answers.corrupt-N.json, kept for the participant to repair, and reported in a notice that names
-  it; the store then starts from empty answers instead of failing the lesson.
+- A file that cannot be read (not UTF-8, empty, bad JSON, nested too deeply, a folder in its
+  place, answers the bank does not know) is renamed to answers.corrupt-N.json, kept for the
+  participant to repair, and reported in a notice that names it and gives the whole reason; the
+  store then starts from empty answers instead of failing the lesson.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import tempfile
 from pathlib import Path
 
-from mlops_clinic.maturity.answers import Answers, MaturityAnswersError, parse_answers
+from mlops_clinic.files import write_atomic
+from mlops_clinic.maturity.answers import (
+    Answers,
+    AnswersFileError,
+    MaturityAnswersError,
+    parse_answers,
+    read_answers_file,
+)
 from mlops_clinic.maturity.bank import Bank, load_bank
 from mlops_clinic.workspace import Workspace
 
@@ -63,44 +69,32 @@ class AnswerStore:
 
     # --- inside the lock -----------------------------------------------------------------------
     def _read(self) -> Answers:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        if not os.path.lexists(self.path):
             return Answers()
         try:
-            return parse_answers(json.loads(text), self.bank, origin=self.path.name)
-        except (json.JSONDecodeError, MaturityAnswersError) as exc:
+            return parse_answers(read_answers_file(self.path), self.bank, origin=self.path.name)
+        except MaturityAnswersError as exc:
             kept = self._set_aside()
-            reason = str(exc).splitlines()[0]
+            reason = f"It {exc.reason}." if isinstance(exc, AnswersFileError) else str(exc)
+            # The reason comes last and whole: a list of problems reads on below it.
             self.notices.append(
-                f"Your maturity answers file {self.path} could not be read ({reason}). It was kept as "
-                f"{kept.name} in the same folder, and your answers start again from empty. To get them "
-                f"back, repair that file and pass it as maturity_answers.")
+                f"Your maturity answers file {self.path} could not be used, so it was kept as {kept.name} "
+                "in the same folder and your answers start again from empty. To get them back, repair "
+                f"that file and pass it as maturity_answers. {reason}")
             return Answers()
 
     def _set_aside(self) -> Path:
         number = 1
-        while (self.directory / f"answers.corrupt-{number}.json").exists():
+        while os.path.lexists(self.directory / f"answers.corrupt-{number}.json"):
             number += 1
         kept = self.directory / f"answers.corrupt-{number}.json"
         os.replace(self.path, kept)
         return kept
 
     def _write(self, answers: Answers) -> None:
-        text = answers.to_json(self.bank)
-        # mkstemp makes the file private (0600); keep the mode an ordinary file here would have.
+        # Keep the mode the file had (or an ordinary file's), not the temporary file's private 0600.
         mode = self.path.stat().st_mode & 0o777 if self.path.exists() else 0o644
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".answers-", suffix=".tmp")
-        try:
-            os.chmod(temporary, mode)
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, answers.to_json(self.bank), mode=mode)
 
     @contextlib.contextmanager
     def _locked(self):

@@ -116,7 +116,8 @@ class CheckpointView(widgets.VBox):
 
     def _feedback_html(self, *, saved_now: bool = False, unsaved: bool = False) -> str:
         result = self.result()
-        parts = [f"<p style='color:#b45309'>{html.escape(n)}</p>" for n in self.store.notices]
+        # pre-line: a notice's list of problems keeps its lines.
+        parts = [f"<p style='color:#b45309;white-space:pre-line'>{html.escape(n)}</p>" for n in self.store.notices]
         if unsaved:
             parts.append("<p><i>You changed an answer: press Save to keep it.</i></p>")
         if result.level is None:
