@@ -12,8 +12,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import psutil
 import pytest
+
+from mlops_clinic.servers import processes_inside, stop_processes
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,24 +34,17 @@ def chromium(playwright, tmp_path: Path):
     profile = tmp_path / "browser-config"  # Chromium's profile and crash database live here
     env = {**os.environ, "TMPDIR": short_tmp, "HOME": str(tmp_path / "browser-home"),
            "XDG_CONFIG_HOME": str(profile)}
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_FLAGS, env=env)
+    browser = None
     try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_FLAGS, env=env)
         yield browser
     finally:
-        browser.close()
-        _stop_processes_mentioning(str(profile))
-        shutil.rmtree(short_tmp, ignore_errors=True)
-
-
-def _stop_processes_mentioning(marker: str) -> None:
-    # Chromium daemonises its crash handler, which outlives close(): it is found by the profile
-    # folder on its command line (unique to one test) and stopped by PID.
-    for process in psutil.process_iter(["cmdline"]):
-        if any(marker in part for part in process.info["cmdline"] or []):
-            try:
-                process.terminate()
-                process.wait(timeout=5)
-            except psutil.NoSuchProcess:
-                pass
-            except psutil.TimeoutExpired:
-                process.kill()
+        try:
+            if browser is not None:
+                browser.close()
+        finally:
+            # Chromium daemonises its crash handler, which outlives close(): it is found by the
+            # profile folder on its command line (unique to one test) and stopped by PID, as
+            # `clinic reset` stops what runs in a workspace.
+            stop_processes(processes_inside(profile))
+            shutil.rmtree(short_tmp, ignore_errors=True)

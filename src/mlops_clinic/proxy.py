@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from mlops_clinic.workspace import Workspace
+from mlops_clinic.workspace_lock import WorkspaceBusy
 
 ICONS = Path(__file__).parent / "icons"
 # Binder gives 2 GB; MLflow's job runner and its workers would take ~2.4 GB on their own.
@@ -62,7 +63,12 @@ def serve_bentoml(port: str) -> None:
     from mlops_clinic import stages
 
     workspace = Workspace.resolve().activate()
-    built = stages.ensure("bento_model", workspace)
+    # Run inside the workspace, so `clinic reset` finds this server (it has no PID file) by its folder.
+    os.chdir(workspace.root)
+    try:
+        built = stages.ensure("bento_model", workspace)
+    except WorkspaceBusy as busy:
+        raise SystemExit(str(busy)) from None
     if built:
         print(f"Built for the service first: {', '.join(built)}", flush=True)
     command = ["bentoml", "serve", "mlops_clinic.service.service:HousePrice",

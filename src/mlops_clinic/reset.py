@@ -1,13 +1,18 @@
-"""`clinic reset`: a fresh workspace, after asking. Stops the workspace's servers first, by PID."""
+"""`clinic reset`: a fresh workspace, after asking. Stops what runs in the workspace first, by PID:
+the servers with a PID file, then every other process of this user whose working folder or
+command line is inside it (launcher cards, kernels), never the caller or its ancestors."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+from pathlib import Path
 
 from mlops_clinic import stages
-from mlops_clinic.servers import stop_all_recorded
+from mlops_clinic.servers import processes_inside, stop_all_recorded, stop_processes
 from mlops_clinic.workspace import MARKER_FILE, Workspace
+from mlops_clinic.workspace_lock import LOCK_FILES, WorkspaceBusy, workspace_lock
 
 
 def add_arguments(parser) -> None:
@@ -16,18 +21,50 @@ def add_arguments(parser) -> None:
 
 
 def reset(workspace: Workspace) -> list[str]:
-    """Stop recorded servers, delete the workspace, create an empty one. Returns stopped servers."""
-    if workspace.root.exists() and not (workspace.root / MARKER_FILE).exists() \
-            and any(workspace.root.iterdir()):
+    """Stop what runs in the workspace, delete it, create an empty one. Returns what was stopped."""
+    root = workspace.root
+    if root.exists() and not (root / MARKER_FILE).exists() \
+            and any(entry.name not in LOCK_FILES for entry in root.iterdir()):
         raise SystemExit(
-            f"{workspace.root} does not look like a clinic workspace (no {MARKER_FILE}); "
+            f"{root} does not look like a clinic workspace (no {MARKER_FILE}); "
             "refusing to delete it. Check --workspace or $MLOPS_CLINIC_WORKSPACE."
         )
     stopped = stop_all_recorded(workspace.servers_dir) if workspace.servers_dir.exists() else []
-    if workspace.root.exists():
-        shutil.rmtree(workspace.root)
-    stages.ensure("workspace", workspace)
+    stopped += _stop_processes_inside(root)  # a builder stopped here lets go of the lock
+    with workspace_lock(workspace, "clinic reset"):
+        stopped += _stop_processes_inside(root)  # started while we waited
+        _delete_all_but_the_lock(root)
+        stages.ensure("workspace", workspace)
     return stopped
+
+
+def _stop_processes_inside(root: Path) -> list[str]:
+    if not root.exists():
+        return []
+    found = processes_inside(root)
+    described = [_describe(process) for process in found]
+    stop_processes(found)
+    return described
+
+
+def _describe(process) -> str:
+    """'PID 4242 (python mlflow server)': enough to recognise it, from what the scan read."""
+    words = [Path(word).name if word.startswith(os.sep) else word
+             for word in (process.info.get("cmdline") or [])[:3]]
+    return f"PID {process.pid} ({' '.join(words)[:60] or 'no command line'})"
+
+
+def _delete_all_but_the_lock(root: Path) -> None:
+    # The lock file stays: deleting it while held would let a second process lock a new file.
+    if not root.exists():
+        return
+    for entry in root.iterdir():
+        if entry.name in LOCK_FILES:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def run(args) -> int:
@@ -41,7 +78,11 @@ def run(args) -> int:
         if answer.strip().lower() not in {"y", "yes"}:
             print("Nothing deleted.")
             return 1
-    stopped = reset(workspace)
+    try:
+        stopped = reset(workspace)
+    except WorkspaceBusy as busy:
+        print(f"clinic reset: {busy}", file=sys.stderr)
+        return 1
     if stopped:
         print(f"Stopped: {', '.join(stopped)}.")
     print(f"Fresh workspace at {workspace.root}.")

@@ -9,6 +9,8 @@ A notebook starts a server, waits until it answers, uses it and stops it:
 Each server runs in its own process group; stopping it stops that group and every descendant (some
 workers start their own session). A PID file in the workspace lets `clinic reset` (or the next run
 of the notebook) stop a server that a crashed kernel left behind, still by PID, never by name.
+Servers with no PID file (the launcher cards jupyter-server-proxy starts) are found by their
+working folder or command line inside the workspace (`processes_inside`), also stopped by PID.
 """
 
 from __future__ import annotations
@@ -263,6 +265,75 @@ def stop_all_recorded(servers_dir: Path) -> list[str]:
         if stop_pid_file(pid_file):
             stopped.append(pid_file.stem)
     return stopped
+
+
+def processes_inside(root: Path) -> list[psutil.Process]:
+    """This user's processes whose working folder or command line is inside `root`: servers with
+    no PID file (the launcher cards jupyter-server-proxy starts), kernels, tools. Never this
+    process or its ancestors (a Jupyter server or kernel that runs `clinic reset`)."""
+    spellings = {str(root), str(Path(root).resolve())}  # a process's folder is the resolved path
+    spared = _me_and_my_ancestors()
+    user = psutil.Process().username()
+    found = []
+    for process in psutil.process_iter(["username", "cwd", "cmdline", "status"]):
+        info = process.info
+        if process.pid in spared or info["username"] != user or info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if any(_is_inside(info["cwd"], spelling) or
+               any(_mentions(argument, spelling) for argument in info["cmdline"] or [])
+               for spelling in spellings):
+            found.append(process)
+    return found
+
+
+def _is_inside(path: str | None, root: str) -> bool:
+    return bool(path) and (path == root or path.startswith(root + os.sep))
+
+
+def _mentions(argument: str, root: str) -> bool:
+    # A path inside the workspace anywhere in an argument (`--database=.../Crash Reports`,
+    # `sqlite:///.../workspace/mlflow/mlflow.db`), but not a sibling such as workspace-old/.
+    return argument == root or root + os.sep in argument
+
+
+def _me_and_my_ancestors() -> set[int]:
+    me = psutil.Process()
+    return {me.pid, *(parent.pid for parent in me.parents())}
+
+
+def stop_processes(processes: list[psutil.Process], timeout: float = 10.0) -> None:
+    """SIGTERM each process and its descendants by PID, SIGKILL what lingers (the workers of a
+    server need not share its folder or command line). Never this process or its ancestors."""
+    spared = _me_and_my_ancestors()
+    every: dict[int, psutil.Process] = {}
+    for process in processes:
+        for member in [process, *_descendants(process.pid)]:
+            if member.pid not in spared:
+                every.setdefault(member.pid, member)
+    for member in every.values():
+        _signal(member, signal.SIGTERM)
+    lingering = _still_running(list(every.values()), timeout)
+    for member in lingering:
+        _signal(member, signal.SIGKILL)
+    _still_running(lingering, 5)
+
+
+def _still_running(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Those of `processes` still running after up to `timeout` s. A zombie counts as ended: only
+    its parent (not this process) can collect its exit status."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lingering = [process for process in processes if _running(process)]
+        if not lingering or time.monotonic() >= deadline:
+            return lingering
+        time.sleep(0.1)
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 _RUNNING: set[BackgroundServer] = set()

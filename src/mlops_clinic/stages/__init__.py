@@ -8,6 +8,9 @@ real tool calls; the stage replays the outcome so later lessons have something t
 Stages live one file per module in this package (`base.py` for the workspace itself); each file
 registers its stages with `@stage(...)` and says what its module's setup needs with
 `module_needs("NN", ...)`. Importing the package registers them all.
+
+`ensure` holds the workspace's lock (mlops_clinic.workspace_lock), so two processes preparing one
+workspace take turns instead of building the same stage together.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from mlops_clinic.workspace import Workspace
+from mlops_clinic.workspace_lock import Holding, WorkspaceBusy, workspace_lock
 
 
 @dataclass(frozen=True)
@@ -40,24 +44,62 @@ def stage(name: str, description: str, *, requires: tuple[str, ...] = (),
 
 
 def ensure(name: str, workspace: Workspace | None = None) -> list[str]:
-    """Make sure stage `name` and everything it requires exist; returns the stages built now."""
+    """Make sure stage `name` and everything it requires exist; returns the stages built now.
+
+    Holds the workspace's lock meanwhile: another process preparing the same workspace (a second
+    notebook, the BentoML launcher card) waits, then finds the stages done.
+    """
     workspace = workspace or Workspace.resolve()
+    _known(name)
     built: list[str] = []
-    _ensure(name, workspace, built, chain=())
+    with workspace_lock(workspace, f"stage {name}") as lock:
+        _ensure(name, workspace, built, chain=(), lock=lock)
     return built
 
 
-def _ensure(name: str, workspace: Workspace, built: list[str], chain: tuple[str, ...]) -> None:
+def _known(name: str) -> None:
     if name not in STAGES:
         raise KeyError(f"Unknown stage {name!r}; known stages: {', '.join(STAGES)}")
+
+
+def _ensure(name: str, workspace: Workspace, built: list[str], chain: tuple[str, ...],
+            lock: Holding) -> None:
+    _known(name)
     if name in chain:
         raise RuntimeError(f"Stages require each other in a loop: {' -> '.join(chain + (name,))}")
     current = STAGES[name]
     for requirement in current.requires:
-        _ensure(requirement, workspace, built, chain + (name,))
+        _ensure(requirement, workspace, built, chain + (name,), lock)
     if not current.is_done(workspace):
+        lock.doing(f"stage {name}")
         current.build(workspace)
         built.append(name)
+
+
+# What a failed step's output says, and the fix to name for it. Two builders never run at once (the
+# workspace lock), but a command the participant runs meanwhile can hold DVC's or git's own lock;
+# only a damaged repository needs a fresh workspace.
+_FIXES = (
+    (("Unable to acquire lock",),
+     "Another DVC command is running in this project (a notebook cell or a terminal): let it "
+     "finish, then run this again."),
+    (("index.lock",),
+     "Another git command is running in this project: let it finish, then run this again. If "
+     "none is running, delete project/.git/index.lock."),
+    (("not a git repository", "is corrupt", "bad object", "not inside of a DVC repository"),
+     "The project's git or DVC repository is damaged. `clinic reset` gives a fresh workspace "
+     "(it deletes everything in this one)."),
+)
+_USUAL_FIX = ("The steps finished before this one are kept: fix what the message above names, then "
+              "run this again. `clinic doctor` checks the installation.")
+
+
+def failure_advice(output: str) -> str:
+    """The sentence that tells a participant what to do about a failed preparation step."""
+    for signs, fix in _FIXES:
+        if any(sign in output for sign in signs):
+            return fix
+    return _USUAL_FIX
 
 
 # What each module's setup cell ensures before its first lesson cell runs.
@@ -82,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     workspace = Workspace.resolve(args.workspace).activate()
     for name in args.stages:
-        built = ensure(name, workspace)
+        try:
+            built = ensure(name, workspace)
+        except WorkspaceBusy as busy:
+            parser.exit(1, f"{busy}\n")
         print(f"{name}: {'built ' + ', '.join(built) if built else 'already there'}")
     return 0
 

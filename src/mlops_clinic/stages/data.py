@@ -13,8 +13,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from mlops_clinic.stages import module_needs, stage
+from mlops_clinic.stages import failure_advice, module_needs, stage
 from mlops_clinic.workspace import Workspace, path_with_kit_tools
+from mlops_clinic.workspace_lock import workspace_lock
 
 DATA_FILE = "data/houses.csv"
 V1_TAG, V2_TAG = "data-v1.0.0", "data-v2.0.0"
@@ -27,10 +28,10 @@ def run(ws: Workspace, *cmd: str, cwd: Path | None = None) -> str:
     env["PATH"] = path_with_kit_tools(env.get("PATH", ""))
     result = subprocess.run(list(cmd), cwd=cwd or ws.project, env=env, capture_output=True, text=True)
     if result.returncode != 0:
+        output = (result.stderr or result.stdout).strip()[-2000:]
         raise RuntimeError(
             f"Preparing the workspace failed at `{' '.join(cmd)}` in {cwd or ws.project}:\n"
-            f"{(result.stderr or result.stdout).strip()[-2000:]}\n"
-            "Run `clinic doctor`, or `clinic reset` for a fresh workspace."
+            f"{output}\n{failure_advice(output)}"
         )
     return result.stdout
 
@@ -109,7 +110,13 @@ def fresh_project(ws: Workspace) -> str:
     A project with history (the lesson ran before, or a later module's setup built it) is kept as
     project-previous/ (replacing an older one) and a new git + DVC project takes its place. The DVC
     remote and the MLflow store are not touched: everything pushed or tracked before survives.
+    Under the workspace lock: another notebook's setup may be building in the project.
     """
+    with workspace_lock(ws, "a fresh project for module 01"):
+        return _start_afresh(ws)
+
+
+def _start_afresh(ws: Workspace) -> str:
     project = ws.project
     if (project / ".git").is_dir():
         commits = subprocess.run(["git", "rev-list", "--count", "--all"], cwd=project,

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mlops_clinic.stages import module_needs, stage
+from mlops_clinic.stages import failure_advice, module_needs, stage
 from mlops_clinic.workspace import Workspace, path_with_kit_tools
 
 
@@ -42,8 +42,8 @@ def _in_workspace(ws: Workspace, code: str) -> str:
     result = subprocess.run([sys.executable, "-c", code], env=env, cwd=ws.project,
                             capture_output=True, text=True)
     if result.returncode != 0:
-        raise RuntimeError(f"Preparing the workspace failed:\n{result.stderr.strip()[-2000:]}\n"
-                           "Run `clinic doctor`, or `clinic reset` for a fresh workspace.")
+        output = result.stderr.strip()[-2000:]
+        raise RuntimeError(f"Preparing the workspace failed:\n{output}\n{failure_advice(output)}")
     return (result.stdout.strip().splitlines() or [""])[-1]
 
 
