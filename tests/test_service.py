@@ -78,6 +78,33 @@ def test_error_sentences_name_the_field_and_the_fix():
     assert describe(many).endswith("and 3 more")
 
 
+def test_a_refusal_is_answered_even_when_logging_it_fails(caplog):
+    """The inference log may fail (a full disk, a locked file): the caller still gets the 4xx at
+    once, and the server log says the refusal was not logged."""
+    from mlops_clinic.service.http import RequestLimits
+
+    async def refusing_app(scope, receive, send):
+        await receive()
+        await send({"type": "http.response.start", "status": 400,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": json.dumps({"detail": [
+            {"type": "missing", "loc": ["house"], "msg": "Field required"}]}).encode()})
+
+    def failing_log(route, status, error, body):
+        raise OSError("disk full")
+
+    client = TestClient(RequestLimits(refusing_app, on_reject=failing_log))  # no lifespan here
+    with caplog.at_level("WARNING", logger="bentoml"):
+        answer = client.post("/estimate", json={})
+        too_large = client.post("/estimate", content=b"x" * 1_000_001,
+                                headers={"content-type": "application/json"})
+    assert answer.status_code == 400 and "house: is missing" in answer.json()["error"]
+    assert too_large.status_code == 413
+    assert [r.getMessage() for r in caplog.records] == [
+        "A refused request (400 /estimate) could not be logged",
+        "A refused request (413 /estimate) could not be logged"]
+
+
 # --- good requests ----------------------------------------------------------------------------------
 
 def test_predict_matches_the_registered_model_and_names_its_version(client, offline, ws):
@@ -118,6 +145,51 @@ def test_health_and_swagger(client):
     assert client.get("/").status_code == 200
     spec = client.get("/docs.json").json()
     assert {"/predict", "/predict_batch"} <= set(spec["paths"])
+
+
+# --- following the registry's alias -----------------------------------------------------------------
+
+def test_a_version_that_cannot_be_served_is_reported_once_and_a_good_one_still_swaps_in(
+        ws, tmp_path, caplog):
+    import bentoml
+
+    from mlops_clinic.service import store
+    from mlops_clinic.stages.training import MODEL_NAME, champion_version, client
+
+    registry = client(ws)
+    champion = champion_version(ws)
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    broken = registry.create_model_version(MODEL_NAME, str(empty))
+    good = registry.create_model_version(MODEL_NAME, champion.source, run_id=champion.run_id)
+    alias = "follow-test"  # the champion alias stays where it is for the other tests
+    swapped = []
+    # retry_s=0: the broken version is tried again at every poll, and must stay quiet all the same.
+    follower = store.AliasFollower(alias, str(champion.version), swapped.append, retry_s=0)
+    try:
+        registry.set_registered_model_alias(MODEL_NAME, alias, broken.version)
+        with caplog.at_level("INFO", logger="bentoml"):
+            assert [follower.check(registry) for _ in range(5)] == [False] * 5
+            registry.set_registered_model_alias(MODEL_NAME, alias, good.version)
+            assert follower.check(registry) is True
+            registry.set_registered_model_alias(MODEL_NAME, alias, broken.version)
+            assert follower.check(registry) is False  # the alias moved back: reported again
+    finally:
+        registry.delete_registered_model_alias(MODEL_NAME, alias)
+        for version in (broken, good):
+            registry.delete_model_version(MODEL_NAME, version.version)
+        if store.stored(store.bento_tag(good.version)) is not None:
+            bentoml.models.delete(store.bento_tag(good.version))
+    assert [loaded.version for loaded in swapped] == [str(good.version)]
+    ours = [r for r in caplog.records if r.name == store.logger.name]
+    warnings_ = [r.getMessage() for r in ours if r.levelname == "WARNING"]
+    assert len(warnings_) == 2, warnings_
+    assert f"points at version {broken.version}, which cannot be served" in warnings_[0]
+    assert "not a MLflow model" in warnings_[0]
+    assert f"still serving version {champion.version}" in warnings_[0]
+    assert f"still serving version {good.version}" in warnings_[1]
+    assert not [r for r in ours if r.levelname == "ERROR" or r.exc_info]
+    assert any(f"now serving house-price:v{good.version}" in r.getMessage() for r in ours)
 
 
 # --- bad requests: 4xx with a sentence, never 5xx ---------------------------------------------------

@@ -7,6 +7,7 @@ import sqlite3
 import warnings
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from mlops_clinic import stages
@@ -104,6 +105,46 @@ def test_a_schema_refusal_is_logged_with_the_ids_it_carried(client, log_file):
     assert (last["status"], last["request_id"], last["batch"], last["day"]) == (400, "t-yes", "tests", 4)
     assert "'YES' is not accepted" in last["error"] and '"YES"' in last["body"]
     assert not logged(log_file, "t-yes")
+
+
+JSON_TYPE = {"content-type": "application/json"}
+REFUSED = [
+    # (name, body, headers, status, words the error sentence must contain)
+    ("a day too large to log", json.dumps({"house": EXAMPLE_HOUSE, "day": 2**63}), JSON_TYPE, 400,
+     ["day", "less than or equal to 36600"]),
+    ("a bad house with a day too large to log",
+     json.dumps({"house": dict(EXAMPLE_HOUSE, mainroad="YES"), "day": 2**63, "request_id": "t-big-day"}),
+     JSON_TYPE, 400, ["'YES' is not accepted", "day"]),
+    ("nested 100,000 levels deep", "[" * 100_000 + "]" * 100_000, JSON_TYPE, 400, ["too deeply"]),
+    ("a body of almost 1 MB, all nesting", '{"house": ' + "[" * 499_990 + "]" * 499_990 + "}",
+     JSON_TYPE, 400, ["too deeply"]),
+    ("multipart without a boundary", "house=1", {"content-type": "multipart/form-data"}, 415,
+     ["multipart/form-data", "Content-Type: application/json"]),
+    ("multipart", '--b\r\nContent-Disposition: form-data; name="house"\r\n\r\n{}\r\n--b--\r\n',
+     {"content-type": "multipart/form-data; boundary=b"}, 415, ["multipart/form-data"]),
+    ("a form", "house=1", {"content-type": "application/x-www-form-urlencoded"}, 415,
+     ["application/x-www-form-urlencoded"]),
+    ("text", json.dumps({"house": EXAMPLE_HOUSE}), {"content-type": "text/plain;charset=UTF-8"}, 415,
+     ["sent as text/plain", "Content-Type: application/json"]),
+    ("no content type", json.dumps({"house": EXAMPLE_HOUSE}), {}, 415, ["without a Content-Type"]),
+]
+
+
+@pytest.mark.parametrize("name,body,headers,status,words", REFUSED, ids=[r[0] for r in REFUSED])
+def test_every_refusal_is_a_4xx_sentence_and_is_logged(client, log_file, name, body, headers,
+                                                      status, words):
+    before = len(inference_log.read_rejections(log_file)) if log_file.exists() else 0
+    answer = client.post("/estimate", content=body.encode(), headers=headers)
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    for word in words:
+        assert word in error, error
+    refused = inference_log.read_rejections(log_file)
+    assert len(refused) == before + 1
+    last = refused.iloc[-1]
+    assert (last["status"], last["route"], last["error"]) == (status, "/estimate", error)
+    assert last["body"] == body[:inference_log.BODY_KEPT]
+    assert pd.isna(last["day"])  # none of these carries a day that can be a day
 
 
 def test_unknown_fields_of_the_request_are_refused(client):

@@ -73,6 +73,11 @@ def test_model_server_answers_shows_metrics_and_swagger_and_stops_by_pid(ws):
         assert "bentoml_service_adaptive_batch_size" in metrics
         assert "<html" in httpx.get(f"{server.url}/").text.lower()
         assert "/predict_batch" in httpx.get(f"{server.url}/docs.json").json()["paths"]
+        # Its process manager's command socket is not a TCP port any local user could reach
+        # (tests/test_service_security.py probes the prediction service's sockets).
+        listening = {c.laddr.port for p in [psutil.Process(pid), *workers]
+                     for c in p.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+        assert listening == {server.port}
     assert gone(pid) and all(gone(w.pid) for w in workers)
     assert not (ws.servers_dir / "house-price-test.pid").exists()
     log = server.log_path.read_text()

@@ -4,7 +4,9 @@
     service.py        HousePrice: the model server (BentoML), module 03
     prediction.py     PredictionService: request ids, pounds, checks, the log; module 04
     store.py          the champion between the MLflow registry and the BentoML model store
-    http.py           body-size limit and readable 4xx bodies (ASGI middleware)
+    http.py           body-size limit, JSON only, readable 4xx bodies (ASGI middleware)
+    sockets.py        the sockets `bentoml serve` opens besides the public port: Unix sockets in
+                      private folders, so no other local user can make the services run code
     inference_log.py  the log: writing (the service) and reading (monitoring)
     replay.py         the traffic scenarios replayed through the service; late labels
     bentofile.yaml    `bentoml build` configuration of the model server
@@ -31,6 +33,7 @@ Table `predictions`, one row per answered request, committed before the answer i
                                        other labels for other traffic (e.g. "hot-swap"); NULL live
     house_id        TEXT               the caller's house id, if given
     day             INTEGER            the traffic file's day (1-10) for replayed traffic, else NULL
+                                       (a request may send 1 to 36,600)
     area ... furnishingstatus          the twelve features as received (schema-valid values)
     price_gbp       INTEGER            the estimate as answered, GBP rounded to £1,000
     prediction_gbp  REAL               the model's unrounded estimate (use it for error metrics)
@@ -40,9 +43,10 @@ Table `predictions`, one row per answered request, committed before the answer i
                                        the model server call; not the network or JSON parsing)
     warnings        TEXT               JSON list of sentences (unusual features, implausible price)
 
-Table `rejections`, one row per refused request (4xx: schema, size, request-id conflict):
-id, received_at, route, status, error (the sentence the caller got), batch, request_id,
-house_id, day (when they could be read from the body), body (its first 2,000 characters).
+Table `rejections`, one row per refused request (4xx: 400 schema, 409 request-id conflict,
+413 size, 415 not sent as JSON): id, received_at, route, status, error (the sentence the caller
+got), batch, request_id, house_id, day (when they could be read from the body; the ids cut to
+64 characters, a day only if it is 1 to 36,600), body (its first 2,000 characters).
 
 Table `outcomes`, the true sale prices, recorded when they arrive: request_id (PRIMARY KEY),
 price_gbp (the sale price), day_sold, recorded_at. Labels are joined to predictions BY REQUEST ID:

@@ -1,16 +1,22 @@
 """HTTP details of the services: a bounded request body, and error bodies a person can act on.
 
 BentoML already answers a request that breaks the schema with HTTP 400 and pydantic's list of
-errors. This ASGI middleware adds two things around every POST:
+errors. This ASGI middleware adds these around every POST:
 
 - a body larger than `max_body_bytes` gets 413 at once, before anything parses it (a 50 MB upload
   would otherwise be read, parsed and validated in full);
+- a body that is not sent as JSON (`Content-Type: application/json`) gets 415 with a sentence
+  that names the header to send. BentoML would also take forms, multipart and pickled Python
+  objects: a web page can post the first two from any site without asking (CORS "simple
+  requests"), and unpickling runs code. Pickle is taken only through a Unix socket, the private
+  hop between the prediction service and its model server (sockets.py keeps it private);
 - a 4xx answer gets an `error` sentence that names each field and the fix, e.g.
   `house.mainroad: 'YES' is not accepted: write exactly 'yes' or 'no' ...`, next to BentoML's
   `detail` list (kept as it is for programs).
 
-`on_reject(path, status, error, body)` is called for every 4xx answer: the prediction service uses
-it to log refused requests in the inference log.
+`on_reject(path, status, error, body)` is called for every 4xx answer, before it is sent: the
+prediction service uses it to log refused requests in the inference log. If it fails, the answer
+is sent all the same and the failure goes to the server log.
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from typing import Any, Callable
 
 MAX_BODY_BYTES = 1_000_000  # about 4,000 houses of JSON; a batch is limited to 1,000 anyway
 MAX_LISTED = 5  # field errors spelled out in one message; the rest are counted
+JSON = "application/json"
+PICKLE = "application/vnd.bentoml+pickle"  # BentoML's format between its own services
+
+logger = logging.getLogger("bentoml.requests")
 
 FRIENDLIER = {
     "missing": "is missing; every feature is required (the model was trained without gaps)",
@@ -65,7 +75,9 @@ def describe(errors: list[dict[str, Any]]) -> str:
     """One sentence for a list of pydantic errors (as BentoML returns them in `detail`)."""
     if any(e.get("type") == "json_invalid" for e in errors):
         reason = next(e.get("msg", "") for e in errors if e.get("type") == "json_invalid")
-        return (f"the request body is not valid JSON ({reason}); send a JSON object such as "
+        too_deep = "recursion limit" in reason
+        problem = "nests lists or objects too deeply" if too_deep else "is not valid JSON"
+        return (f"the request body {problem} ({reason}); send a JSON object such as "
                 '{"house": {"area": 4600, ...}} with Content-Type: application/json')
     parts = []
     for e in errors[:MAX_LISTED]:
@@ -91,7 +103,7 @@ def clearer(body: bytes) -> tuple[bytes, str]:
     """(new body, error sentence) for a 4xx JSON body from BentoML."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         text = body.decode("utf-8", "replace").strip()
         return body, text
     if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
@@ -100,6 +112,33 @@ def clearer(body: bytes) -> tuple[bytes, str]:
         data = {"error": describe(data["detail"]), "detail": data["detail"]}
     error = str(data.get("error", "")) if isinstance(data, dict) else str(data)
     return json.dumps(data).encode(), error
+
+
+def media_types(scope) -> list[str]:
+    """The request's Content-Type values, without parameters, in lower case."""
+    return [value.decode("latin-1").split(";")[0].strip().lower()
+            for key, value in scope.get("headers") or [] if key.lower() == b"content-type"]
+
+
+def through_unix_socket(scope) -> bool:
+    """True if the connection came through a Unix socket: the ASGI server then names no port."""
+    server = scope.get("server")
+    return bool(server) and len(server) == 2 and server[1] is None
+
+
+def unaccepted_type(scope) -> str | None:
+    """Why the request's body is refused for its Content-Type (a sentence), or None."""
+    types = media_types(scope)
+    if types == [JSON] or (types == [PICKLE] and through_unix_socket(scope)):
+        return None
+    if len(types) > 1:
+        sent = f"with {len(types)} Content-Type headers"
+    elif not types:
+        sent = "without a Content-Type header"
+    else:
+        sent = f"as {types[0]}"
+    return (f"the request body was sent {sent}; this service takes JSON only: send the header "
+            "Content-Type: application/json (and a JSON body)")
 
 
 def forget_metrics_of_earlier_apps() -> None:
@@ -118,7 +157,8 @@ def forget_metrics_of_earlier_apps() -> None:
 
 
 class RequestLimits:
-    """ASGI middleware: 413 for bodies over the limit, readable 4xx bodies, `on_reject` hook."""
+    """ASGI middleware: 413 for bodies over the limit, 415 for bodies that are not JSON, readable
+    4xx bodies, `on_reject` hook."""
 
     def __init__(self, app, max_body_bytes: int = MAX_BODY_BYTES,
                  on_reject: Callable[[str, int, str, bytes], None] | None = None):
@@ -147,6 +187,9 @@ class RequestLimits:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        refused_type = unaccepted_type(scope)
+        if refused_type is not None:
+            return await self._refuse(path, 415, refused_type, body, send)
         sent_body = False
 
         async def replay():
@@ -173,22 +216,33 @@ class RequestLimits:
                 new_body, error = clearer(b"".join(held))
                 headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
                 headers.append((b"content-length", str(len(new_body)).encode()))
-                if self.on_reject is not None:
-                    self.on_reject(path, start["status"], error, body)
+                self._report(path, start["status"], error, body)
                 await send({**start, "headers": headers})
                 return await send({"type": "http.response.body", "body": new_body})
             return await send(message)
 
         await self.app(scope, replay, capture)
 
+    def _report(self, path: str, status: int, error: str, body: bytes) -> None:
+        """Call on_reject; a failure there must not keep the caller waiting for the answer."""
+        if self.on_reject is None:
+            return
+        try:
+            self.on_reject(path, status, error, body)
+        except Exception:  # noqa: BLE001 - the refusal is answered anyway; the server log says why
+            logger.exception("A refused request (%s %s) could not be logged", status, path)
+
     async def _too_large(self, path: str, size: int, send, at_least: bool = False):
         error = (f"the request body is {'more than ' if at_least else ''}{size:,} bytes; the limit "
                  f"is {self.max_body_bytes:,}. Send at most 1,000 houses per request.")
-        body = json.dumps({"error": error}).encode()
-        if self.on_reject is not None:
-            self.on_reject(path, 413, error, b"")
-        await send({"type": "http.response.start", "status": 413,
+        await self._refuse(path, 413, error, b"", send)
+
+    async def _refuse(self, path: str, status: int, error: str, body: bytes, send):
+        """Answer `status` with `error`, without calling the app."""
+        self._report(path, status, error, body)
+        answer = json.dumps({"error": error}).encode()
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
+                                (b"content-length", str(len(answer)).encode()),
                                 (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": answer})

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from mlops_clinic.data.schema import COLUMNS, FEATURES
+from mlops_clinic.service.schema import MAX_DAY
 
 LOG_FILE = "inference.sqlite"
 LOG_ENV_VAR = "CLINIC_INFERENCE_LOG"  # overrides the location (a built Bento has no workspace)
@@ -161,10 +162,11 @@ class InferenceLog:
 
 
 def _ids_of(text: str) -> dict[str, Any]:
-    """batch, request_id, house_id and day of a request body, where they can be read."""
+    """batch, request_id, house_id and day of a request body, where they can be read. A refused
+    body can be anything: not JSON, nested too deep to parse, a day too large for SQLite."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     if not isinstance(data, dict):
         return {}
@@ -172,8 +174,9 @@ def _ids_of(text: str) -> dict[str, Any]:
     for key in ("batch", "request_id", "house_id"):
         if isinstance(data.get(key), str):
             found[key] = data[key][:64]
-    if isinstance(data.get("day"), int) and not isinstance(data.get("day"), bool):
-        found["day"] = data["day"]
+    day = data.get("day")
+    if isinstance(day, int) and not isinstance(day, bool) and 1 <= day <= MAX_DAY:
+        found["day"] = day
     return found
 
 

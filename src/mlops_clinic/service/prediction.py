@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import uuid
 from http import HTTPStatus
@@ -34,17 +33,12 @@ import bentoml
 from bentoml.exceptions import BentoMLException, ServiceUnavailable
 
 from mlops_clinic.data.schema import COLUMNS, TARGET
-from mlops_clinic.service import inference_log
+from mlops_clinic.service import inference_log, sockets
 from mlops_clinic.service.http import RequestLimits, quiet_client_errors
 from mlops_clinic.service.schema import (
     UNUSUAL_SD, Estimate, EstimateRequest, EstimateRequests, Prediction,
 )
 from mlops_clinic.service.service import HousePrice
-
-# `bentoml serve` reaches a dependency over a Unix socket in $TMPDIR, whose path must stay under
-# ~100 characters: a workspace in a deep folder (TMPDIR is inside it) breaks that. A loopback TCP
-# port (127.0.0.1) works wherever the workspace is; BentoML reads this when it starts the services.
-os.environ.setdefault("BENTOML_NO_UDS", "1")
 
 logger = logging.getLogger("bentoml.prediction_service")
 PRICE = COLUMNS[TARGET]  # the range of sale prices the data (and the model) knows
@@ -105,6 +99,9 @@ def log_refused(route: str, status: int, error: str, body: bytes) -> None:
 )
 class PredictionService:
     model = bentoml.depends(HousePrice)  # a separate process when served; its own batching
+    # The two services exchange pickled Python objects, which run code when unpickled: the hop
+    # is a Unix socket in a private folder, that no other local user can connect to (sockets.py).
+    private_sockets = bentoml.on_deployment(sockets.make_private)
 
     def __init__(self) -> None:
         self.log = inference_log.shared()

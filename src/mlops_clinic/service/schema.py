@@ -18,6 +18,7 @@ Requests that break a rule get HTTP 400 before the model sees them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
@@ -29,6 +30,10 @@ MODEL_NAME = "house-price"  # the registered model in MLflow and the model's nam
 MAX_BATCH = 1_000  # houses in one batch request; more is refused with a 400
 UNUSUAL_SD = 3.0  # a feature this many standard deviations from its training mean is "unusual"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"  # request ids and batch labels
+# The traffic files' days run from 1 to 10; the data schema bounds them below only. A request's
+# day is logged as a SQLite INTEGER (at most 2**63 - 1): about a century of days is plenty, and
+# a larger number is refused with a 400 instead of failing the log.
+MAX_DAY = 36_600
 
 
 def _exactly_one_of(column: Column):
@@ -97,7 +102,7 @@ HouseId = Annotated[str, Field(pattern=COLUMNS[ID].pattern, description=COLUMNS[
                                examples=[COLUMNS[ID].example])]
 BatchLabel = Annotated[str, Field(pattern=ID_PATTERN, description=(
     "Where the request comes from, e.g. the traffic scenario replayed"))]
-Day = field_type(COLUMNS["day"])
+Day = field_type(replace(COLUMNS["day"], max=MAX_DAY))
 
 
 class EstimateRequest(BaseModel):

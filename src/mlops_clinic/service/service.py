@@ -27,7 +27,7 @@ import bentoml
 import numpy as np
 import pandas as pd
 
-from mlops_clinic.service import store
+from mlops_clinic.service import sockets, store
 from mlops_clinic.service.http import RequestLimits, quiet_client_errors
 from mlops_clinic.service.schema import MAX_BATCH, MODEL_NAME, UNUSUAL_SD, House, Houses, Prediction
 
@@ -47,6 +47,10 @@ MODEL_TAG = os.environ.get("HOUSE_PRICE_MODEL", f"{MODEL_NAME}:latest")
 class HousePrice:
     # The model this service needs: `bentoml build` packs it into the Bento with the code.
     bento_model = bentoml.models.BentoModel(MODEL_TAG)
+    # `bentoml serve` runs this once, before it opens its sockets: its process manager's and the
+    # hop from module 04's service become Unix sockets in private folders, so that no other user
+    # of this machine can use them to run code as you (mlops_clinic.service.sockets).
+    private_sockets = bentoml.on_deployment(sockets.make_private)
 
     def __init__(self) -> None:
         # The registry's champion (followed: a new champion is swapped in without a restart),

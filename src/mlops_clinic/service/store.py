@@ -12,6 +12,7 @@ Its labels carry the lineage back to MLflow (registered model, version, run id).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,12 +178,14 @@ class AliasFollower:
     that version into the BentoML store, loads it and hands it to `swap(loaded)`.
 
     Requests keep being answered by the model in service while the new one loads; the swap is one
-    assignment, so no request fails and none waits for it. A failure (the registry briefly locked,
-    a broken model) is logged and retried at the next poll; the old model stays in service.
+    assignment, so no request fails and none waits for it. A version that cannot be served (a
+    broken model, missing files) is reported once, as a warning that names it and why, and tried
+    again quietly every `retry_s` seconds until it loads or the alias moves; the model in service
+    stays. A registry that cannot be read (briefly locked) is reported once too, until it answers.
     """
 
     def __init__(self, alias: str, current_version: str | None, swap, *, name: str = MODEL_NAME,
-                 every_s: float = 1.0):
+                 every_s: float = 1.0, retry_s: float = 10.0):
         import threading
 
         self.alias = alias
@@ -190,6 +193,10 @@ class AliasFollower:
         self.version = current_version
         self.swap = swap
         self.every_s = every_s
+        self.retry_s = retry_s
+        self.broken: str | None = None  # the version the alias names that could not be served
+        self._retry_at = 0.0
+        self._registry_failing = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"follow-{alias}", daemon=True)
 
@@ -201,22 +208,44 @@ class AliasFollower:
         self._stop.set()
 
     def check(self, client) -> bool:
-        """One poll; True if a new version went into service."""
+        """One poll; True if a new version went into service. Raises if the registry fails."""
         version = alias_version(self.alias, name=self.name, client=client)
         if version is None or version == self.version:
+            self.broken = None
             return False
-        loaded = load(import_version(version, name=self.name, client=client))
-        previous, self.version = self.version, version
+        if version == self.broken and time.monotonic() < self._retry_at:
+            return False  # known broken: no import or load attempt every second
+        try:
+            loaded = load(import_version(version, name=self.name, client=client))
+        except Exception as error:  # noqa: BLE001 - any failure: the model in service stays
+            self._cannot_serve(version, error)
+            return False
+        previous, self.version, self.broken = self.version, version, None
         self.swap(loaded)
         logger.info("%s@%s moved from version %s to %s: now serving %s", self.name, self.alias,
                     previous, version, loaded.tag)
         return True
+
+    def _cannot_serve(self, version: str, error: Exception) -> None:
+        if version != self.broken:
+            reason = (str(error).strip().splitlines() or [""])[0][:300]
+            logger.warning("%s@%s points at version %s, which cannot be served (%s: %s); still "
+                           "serving version %s. Fix or replace that version and move the alias; "
+                           "it is tried again every %g s.", self.name, self.alias, version,
+                           type(error).__name__, reason, self.version, self.retry_s)
+        self.broken = version
+        self._retry_at = time.monotonic() + self.retry_s
 
     def _run(self) -> None:
         client = registry_client()
         while not self._stop.wait(self.every_s):
             try:
                 self.check(client)
-            except Exception:  # noqa: BLE001 - keep serving the current model, try again later
-                logger.exception("Following %s@%s failed; still serving version %s",
-                                 self.name, self.alias, self.version)
+            except Exception as error:  # noqa: BLE001 - keep serving the current model, try again later
+                if not self._registry_failing:
+                    logger.warning("Cannot read %s@%s from the registry (%s: %s); still serving "
+                                   "version %s, trying again every %g s", self.name, self.alias,
+                                   type(error).__name__, error, self.version, self.every_s)
+                self._registry_failing = True
+            else:
+                self._registry_failing = False
