@@ -12,7 +12,9 @@ has 3 params, 2 metrics, a tag, a small artifact through the server, and is set 
 
 Prints runs/s, the slowest run, errors, "database is locked" count (client errors and server log),
 and lost runs (runs the clients were told were created but that the server does not hold whole).
-Needs PostgreSQL's programs (initdb, pg_ctl); everything is written under build/bench/shared-server.
+Needs PostgreSQL's programs (initdb, pg_ctl); everything is written under build/bench/shared-server
+(as root, when the `postgres` user cannot enter that folder, the cluster lives in a private
+temporary folder for the run, removed afterwards).
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from mlops_clinic.servers import BackgroundServer  # noqa: E402
 from mlops_clinic.shared_server import (  # noqa: E402
-    Postgres,
     mlflow_server_command,
     postgres_bin_dir,
     run_load,
+    scratch_postgres,
     server_env,
     verify_runs,
 )
@@ -49,10 +51,10 @@ def measure(name: str, uri: str, args) -> list[dict]:
     folder = WORK / name
     folder.mkdir(parents=True, exist_ok=True)
     logs = types.SimpleNamespace(servers_dir=folder)
-    command = mlflow_server_command(uri, folder / "artifacts", workers=args.workers)
+    command = mlflow_server_command(folder / "artifacts", workers=args.workers)
     rows = []
     started = time.perf_counter()
-    with BackgroundServer(f"mlflow-{name}", command, env=server_env(), ready_path="/health",
+    with BackgroundServer(f"mlflow-{name}", command, env=server_env(uri), ready_path="/health",
                           ready_timeout=300, workspace=logs) as server:
         ready = time.perf_counter() - started
         for calls in ("batch", "single"):
@@ -88,14 +90,11 @@ def main(argv=None) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    if os.geteuid() == 0:  # PostgreSQL then runs as `postgres`, which must be able to enter the folder
-        for path in (WORK, *WORK.parents):
-            if path == ROOT:
-                break
-            path.chmod(path.stat().st_mode | 0o001)
 
     rows = []
-    with Postgres(WORK / "postgres") as pg:
+    # As root, PostgreSQL runs as `postgres`; if it cannot reach WORK, the cluster goes to a private
+    # temporary folder for the run.
+    with scratch_postgres(WORK / "postgres") as pg:
         uri = pg.create_database("mlflow", "clinic", "benchmark-password")
         rows += measure("postgresql", uri, args)
     rows += measure("sqlite", f"sqlite:///{WORK / 'sqlite' / 'mlflow.db'}", args)

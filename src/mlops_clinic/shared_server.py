@@ -3,17 +3,24 @@
 For instructors (docs/instructors/shared-server.md) and for the kit's load test. Everything lives in
 one folder the instructor chooses, never in /var:
 
-    <folder>/postgres/data      the PostgreSQL cluster (initdb)
+    <folder>/postgres/data      the PostgreSQL cluster (initdb); --postgres-folder puts it elsewhere
     <folder>/postgres/socket    its Unix socket
     <folder>/postgres/postgres.log
     <folder>/artifacts          what participants log, received by the server (--serve-artifacts)
     <folder>/basic_auth.ini     the auth app's configuration (default permission NO_PERMISSIONS)
+    <folder>/database-password.txt, admin-password.txt   secrets, 0600 from the first byte
 
     with Postgres(folder / "postgres") as pg:
         uri = pg.create_database("mlflow", "mlflow", password)
-        with BackgroundServer("mlflow-shared", mlflow_server_command(uri, folder / "artifacts"),
-                              env=server_env(), ready_path="/health") as server:
+        with BackgroundServer("mlflow-shared", mlflow_server_command(folder / "artifacts"),
+                              env=server_env(uri), ready_path="/health") as server:
             ...
+
+Secrets never go on a command line, which every local user can read (`ps`): the database URI
+reaches MLflow through MLFLOW_BACKEND_STORE_URI, the auth app reads its ini file, and SQL with a
+password reaches psql on stdin. The runs and the accounts are in two databases owned by two roles,
+and neither role can connect to the other's database: the tracking role's password alone does not
+open the table of password hashes and admin flags.
 
 PostgreSQL refuses to run as root. When this runs as root (a CI container), the cluster is owned by
 and run as the `postgres` system user; otherwise as the current user. PostgreSQL is stopped with
@@ -24,22 +31,29 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
+from typing import Iterator
 
 import psutil
 
-from mlops_clinic.servers import LOOPBACK, free_port
+from mlops_clinic.files import write_atomic, write_private
+from mlops_clinic.servers import LOOPBACK, ServerError, free_port
 from mlops_clinic.workspace import TELEMETRY_OFF
 
 POSTGRES_SYSTEM_USER = "postgres"
+TRACKING_DATABASE, TRACKING_ROLE = "mlflow", "mlflow"
+ACCOUNTS_DATABASE, ACCOUNTS_ROLE = "mlflow_users", "mlflow_accounts"
 
 
 class SharedServerError(RuntimeError):
@@ -73,15 +87,73 @@ def _run_as() -> str | None:
     return POSTGRES_SYSTEM_USER
 
 
+def postgres_cannot_enter(folder: Path) -> Path | None:
+    """As root: the outermost existing folder on the way to `folder` that the `postgres` user may
+    not enter (a 0700 home such as /root, or pytest's 0700 temporary folders). None when it can
+    enter them all, or when we are not root (PostgreSQL then runs as ourselves)."""
+    user = _run_as()
+    if user is None:
+        return None
+    import pwd
+
+    account = pwd.getpwnam(user)
+    for path in reversed([Path(folder), *Path(folder).parents]):
+        if not path.exists():
+            break  # folders still to be made: the kit creates them enterable
+        info = path.stat()
+        if info.st_uid == account.pw_uid:
+            allowed = info.st_mode & 0o100
+        elif info.st_gid == account.pw_gid:  # PostgreSQL runs with its primary group only
+            allowed = info.st_mode & 0o010
+        else:
+            allowed = info.st_mode & 0o001
+        if not allowed:
+            return path
+    return None
+
+
+def private_postgres_folder(prefix: str = "mlops-clinic-postgres-") -> Path:
+    """A new, empty, private (0700) folder for a throw-away cluster, in a temporary folder whose
+    parents PostgreSQL's user can enter, and owned by that user. The caller removes it."""
+    user = _run_as()
+    for parent in dict.fromkeys((tempfile.gettempdir(), "/tmp")):
+        if Path(parent).is_dir() and postgres_cannot_enter(Path(parent)) is None:
+            folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))  # 0700 from the start
+            if user:
+                import pwd
+
+                account = pwd.getpwnam(user)
+                os.chown(folder, account.pw_uid, account.pw_gid)
+            return folder
+    raise SharedServerError(f"No temporary folder that the `{user}` user can enter: set TMPDIR to one.")
+
+
+@dataclass(frozen=True)
+class Postmaster:
+    """A running PostgreSQL server, as its postmaster.pid describes it."""
+
+    pid: int
+    port: int
+    socket_dir: Path
+    listen_addresses: str
+
+
 @dataclass
 class Postgres:
-    """A private PostgreSQL cluster in `root`, listening on 127.0.0.1 only."""
+    """A private PostgreSQL cluster in `root`, listening on 127.0.0.1 only.
+
+    `start` reuses a postmaster that already runs for this cluster (left by a start that never
+    stopped it) when it listens where this one would; `reused` then says so. `stop` stops only a
+    server this object started or reused.
+    """
 
     root: Path
     port: int | None = None
     bin_dir: Path | None = None
+    reused: bool = False
     _user: str | None = field(default=None, repr=False)
     _started_pid: int | None = field(default=None, repr=False)
+    _owned: bool = field(default=False, repr=False)
 
     def __post_init__(self):
         self.root = Path(self.root).resolve()
@@ -97,15 +169,18 @@ class Postgres:
     socket_dir = property(lambda self: self.root / "socket")
     log_path = property(lambda self: self.root / "postgres.log")
 
-    def _cmd(self, program: str, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    def _cmd(self, program: str, *args: str, check: bool = True, timeout: float = 60,
+             stdin_text: str | None = None) -> subprocess.CompletedProcess:
         kwargs = {}
         if self._user:
             import pwd
 
             pw = pwd.getpwnam(self._user)
             kwargs = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+        if stdin_text is None:
+            kwargs["stdin"] = subprocess.DEVNULL
         result = subprocess.run([str(self.bin_dir / program), *args], capture_output=True, text=True,
-                                stdin=subprocess.DEVNULL, timeout=timeout, cwd=self.root,
+                                input=stdin_text, timeout=timeout, cwd=self.root,
                                 env={**os.environ, "LC_ALL": "C"}, **kwargs)
         if check and result.returncode != 0:
             tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])
@@ -120,6 +195,13 @@ class Postgres:
             self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def _prepare_folders(self) -> None:
+        blocked = postgres_cannot_enter(self.root)
+        if blocked:
+            raise SharedServerError(
+                f"PostgreSQL refuses to run as root, so it runs as the `{self._user}` user, which cannot "
+                f"enter {blocked} on the way to {self.root}. Give the cluster a folder it can reach, "
+                f"e.g. `--postgres-folder /srv/clinic-postgres` (the kit creates it, owned by "
+                f"`{self._user}`), or choose a --folder outside {blocked}.")
         for folder in (self.root, self.data, self.socket_dir):
             folder.mkdir(parents=True, exist_ok=True)
             folder.chmod(0o700)
@@ -131,11 +213,6 @@ class Postgres:
                 os.chown(folder, pw.pw_uid, pw.pw_gid)
             if self.log_path.exists():
                 os.chown(self.log_path, pw.pw_uid, pw.pw_gid)
-            blocked = [p for p in self.root.parents if not (p.stat().st_mode & 0o001)]
-            if blocked:
-                raise SharedServerError(
-                    f"PostgreSQL runs as the `{self._user}` user, which cannot enter {blocked[0]}. "
-                    f"Choose a folder it can reach, or `chmod o+x {blocked[0]}`.")
 
     def init(self) -> "Postgres":
         """initdb, once: local socket connections trusted (the socket folder is private),
@@ -153,18 +230,58 @@ class Postgres:
         except (FileNotFoundError, ValueError, IndexError):
             return None
 
+    def running(self) -> Postmaster | None:
+        """The postmaster serving this cluster now, if one runs (a stale postmaster.pid gives None)."""
+        try:
+            lines = (self.data / "postmaster.pid").read_text().splitlines()
+            pid = int(lines[0])
+            if str(self.data) not in " ".join(psutil.Process(pid).cmdline()):
+                return None  # the PID of a crashed server, now used by another process
+            return Postmaster(pid, int(lines[3]), Path(lines[4]), lines[5].strip())
+        except (FileNotFoundError, ValueError, IndexError, psutil.Error):
+            return None
+
+    def stop_command(self) -> str:
+        """The shell command that stops this cluster's server, for messages."""
+        command = shlex.join([str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"])
+        return f"runuser -u {self._user} -- {command}" if self._user else command
+
     def start(self) -> "Postgres":
         self.init()
+        if self._reuse(self.running()):
+            return self
         if self.port is None:
             self.port = free_port()
         options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses={LOOPBACK} -c max_connections=200"
+        self._owned = True  # from here on, even an interrupted start leaves a server that stop() ends
         self._cmd("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log_path), "-w", "-t", "60",
                   "start")
         self._started_pid = self.pid
         return self
 
+    def _reuse(self, left: Postmaster | None) -> bool:
+        """Adopt a server already running for this cluster if it listens where ours would."""
+        if left is None:
+            return False
+        differences = []
+        if self.port is not None and left.port != self.port:
+            differences.append(f"it listens on port {left.port}, not {self.port}")
+        if left.socket_dir != self.socket_dir:
+            differences.append(f"its socket is in {left.socket_dir}")
+        if left.listen_addresses != LOOPBACK:
+            differences.append(f"it listens on {left.listen_addresses!r}, not {LOOPBACK} only")
+        if differences:
+            raise SharedServerError(
+                f"PostgreSQL already runs for {self.data} (PID {left.pid}), but {'; '.join(differences)}. "
+                f"Stop it, then start again:\n    {self.stop_command()}")
+        self.port, self._started_pid, self._owned, self.reused = left.port, left.pid, True, True
+        return True
+
     def stop(self) -> None:
         """pg_ctl stop (fast: open sessions are rolled back); if that fails, the postmaster by its PID."""
+        if not self._owned:
+            return
+        self._owned = False
         pid = self.pid or self._started_pid
         if pid is None:
             return
@@ -186,55 +303,98 @@ class Postgres:
         self._started_pid = None
 
     def psql(self, sql: str, database: str = "postgres") -> str:
+        """Run SQL as the superuser over the private socket. The SQL goes on stdin: a password in it
+        would be on psql's command line, which every local user can read, if it went with -c."""
         return self._cmd("psql", "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres",
-                         "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql).stdout
+                         "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", stdin_text=sql).stdout
 
-    def create_database(self, name: str, user: str, password: str) -> str:
-        """A database owned by `user` (created if missing); returns the SQLAlchemy URI for MLflow."""
-        for value in (name, user):
+    def create_database(self, name: str, owner: str, password: str) -> str:
+        """A database that only `owner` (a role with `password`) may connect to, created if missing;
+        returns the SQLAlchemy URI for MLflow. An existing database with another owner is handed
+        over to `owner`, tables included."""
+        for value in (name, owner):
             if not value.replace("_", "").isalnum():
                 raise SharedServerError(f"{value!r}: use letters, digits and _ for database and user names.")
         quoted = password.replace("'", "''")
-        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{user}'").strip():
-            self.psql(f"CREATE ROLE {user} LOGIN PASSWORD '{quoted}'")
-        else:
-            self.psql(f"ALTER ROLE {user} PASSWORD '{quoted}'")
-        if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip():
-            self.psql(f"CREATE DATABASE {name} OWNER {user}")
-        return self.uri(name, user, password)
+        verb = "ALTER" if self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{owner}'").strip() else "CREATE"
+        self.psql(f"{verb} ROLE {owner} LOGIN PASSWORD '{quoted}'")
+        current = self.psql(f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{name}'").strip()
+        if not current:
+            self.psql(f"CREATE DATABASE {name} OWNER {owner}")
+        elif current != owner:
+            self._hand_over(name, owner)
+        # Every role may connect to every database unless told otherwise (PUBLIC has CONNECT).
+        self.psql(f"REVOKE CONNECT, TEMPORARY ON DATABASE {name} FROM PUBLIC;\n"
+                  f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {owner};")
+        return self.uri(name, owner, password)
+
+    def _hand_over(self, name: str, owner: str) -> None:
+        # A folder from an earlier version of the kit: one role owned both databases. The tables move
+        # with the database (sequences of serial columns follow their tables).
+        self.psql(f"ALTER DATABASE {name} OWNER TO {owner}")
+        self.psql(f"""
+SELECT format('ALTER %s %I.%I OWNER TO %I',
+              CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                             WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+              n.nspname, c.relname, '{owner}')
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm') AND pg_get_userbyid(c.relowner) <> '{owner}'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype IN ('a', 'i'))
+\\gexec
+""", database=name)
 
     def uri(self, name: str, user: str, password: str) -> str:
         # +psycopg2: plain postgresql:// makes SQLAlchemy 2.1 look for psycopg 3, which the kit does not pin.
         return f"postgresql+psycopg2://{user}:{password}@{LOOPBACK}:{self.port}/{name}"
 
     def __enter__(self) -> "Postgres":
-        self.start()
-        return self
+        try:
+            return self.start()
+        except BaseException:  # a failed or interrupted start leaves nothing running
+            self.stop()
+            raise
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+@contextmanager
+def scratch_postgres(preferred_root: Path) -> Iterator[Postgres]:
+    """A started throw-away cluster, for tests and benchmarks: stopped afterwards.
+
+    It lives in `preferred_root` unless we are root and the `postgres` user cannot reach it; then in
+    a private folder under the system's temporary folder, removed afterwards. Not inside the
+    workspace: that would mean opening every folder above it (a home, pytest's 0700 folders) to
+    every local account.
+    """
+    temporary = private_postgres_folder() if postgres_cannot_enter(Path(preferred_root)) else None
+    pg = Postgres(temporary or preferred_root)
+    try:
+        with pg:
+            yield pg
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
 
 
 # --- the tracking server ------------------------------------------------------------------------
 def write_auth_config(path: Path, database_uri: str, admin_password: str, *, admin_username: str = "admin",
                       default_permission: str = "NO_PERMISSIONS") -> Path:
     """basic_auth.ini for `mlflow server --app-name basic-auth` (pass it as MLFLOW_AUTH_CONFIG_PATH).
+    It holds the admin password and the accounts database's: written 0600 from the first byte.
 
     NO_PERMISSIONS: a participant sees and changes only what they created (the creator of an
     experiment gets MANAGE on it) or what the admin shares. MLflow's own default is READ.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
+    return write_private(path, (
         "[mlflow]\n"
         f"default_permission = {default_permission}\n"
         f"database_uri = {database_uri}\n"
         f"admin_username = {admin_username}\n"
         f"admin_password = {admin_password}\n"
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
-        encoding="utf-8")
-    path.chmod(0o600)  # it holds the admin password
-    return path
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"))
 
 
 def _mlflow_program() -> str:
@@ -243,17 +403,17 @@ def _mlflow_program() -> str:
     return str(beside) if beside.exists() else "mlflow"
 
 
-def mlflow_server_command(backend_store_uri: str, artifacts_dir: Path, *, workers: int = 2,
-                          auth: bool = False, host: str = "{host}", port: str = "{port}",
+def mlflow_server_command(artifacts_dir: Path, *, workers: int = 2, auth: bool = False,
+                          host: str = "{host}", port: str = "{port}",
                           allowed_hosts: str | None = None) -> list[str]:
     """`mlflow server` for a room: runs in the database, artifacts received and served by the server
     (participants need no access to the artifact store), optionally behind basic auth.
 
+    The database URI is not an argument: it holds a password, and `server_env` passes it.
     `host`/`port` default to BackgroundServer's placeholders (loopback, a free port). For a room, pass
     host="0.0.0.0" and allowed_hosts="<the server's name or address>:5000".
     """
     command = [_mlflow_program(), "server", "--host", host, "--port", str(port), "-w", str(workers),
-               "--backend-store-uri", backend_store_uri,
                "--artifacts-destination", str(Path(artifacts_dir).resolve()), "--serve-artifacts"]
     if allowed_hosts:
         command += ["--allowed-hosts", allowed_hosts]
@@ -262,9 +422,13 @@ def mlflow_server_command(backend_store_uri: str, artifacts_dir: Path, *, worker
     return command
 
 
-def server_env(auth_config: Path | None = None, secret_key: str | None = None) -> dict[str, str]:
-    """Environment for the server: telemetry off, no job runner (about 2 GB less memory), auth config."""
-    env = {**TELEMETRY_OFF, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+def server_env(backend_store_uri: str, auth_config: Path | None = None,
+               secret_key: str | None = None) -> dict[str, str]:
+    """Environment for the server: its database (MLflow reads --backend-store-uri from
+    MLFLOW_BACKEND_STORE_URI; only the server's own user can read a process's environment),
+    telemetry off, no job runner (about 2 GB less memory), the auth config."""
+    env = {**TELEMETRY_OFF, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+           "MLFLOW_BACKEND_STORE_URI": backend_store_uri}
     if auth_config is not None:
         env["MLFLOW_AUTH_CONFIG_PATH"] = str(auth_config)
         env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = secret_key or secrets.token_hex(16)
@@ -411,50 +575,123 @@ def create_accounts(server_url: str, admin: tuple[str, str], names: list[str]) -
     return created
 
 
+def append_private(path: Path, text: str) -> None:
+    """Append to a file of secrets: created 0600 (os.open's mode applies at creation, so no moment
+    when others could read it); an existing file that others could read is closed to them first."""
+    handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(handle, "a", encoding="utf-8") as file:
+        if os.fstat(handle).st_mode & 0o077:
+            os.fchmod(handle, 0o600)
+        file.write(text)
+
+
+def _secret_file(path: Path, make) -> str:
+    """The secret kept in `path`, made by `make()` and written 0600 the first time."""
+    if not path.exists():
+        write_private(path, make())
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # written by an earlier version or by hand: close it to others now
+    return path.read_text(encoding="utf-8").strip()
+
+
 # --- `python -m mlops_clinic.shared_server` -----------------------------------------------------
+class _StopRequested(Exception):
+    """Ctrl+C, `kill` (TERM) or a closed terminal (HUP): unwind, stopping the server and PostgreSQL."""
+
+
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _stop_on_signals() -> dict:
+    """Turn INT, TERM and HUP into _StopRequested, so that the `with` blocks stop what they started.
+    Without it, a closed terminal (HUP) or `kill` (TERM) ended this process alone and left MLflow and
+    PostgreSQL running. Returns the previous handlers."""
+
+    def stop(signum, frame):
+        for sig in _STOP_SIGNALS:  # a second signal must not cut the clean-up short
+            signal.signal(sig, signal.SIG_IGN)
+        raise _StopRequested(signal.Signals(signum).name)
+
+    return {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
+
+
+def _say(message: str) -> None:
+    """Print, unless the terminal is gone (after HUP, writing to it fails with EIO)."""
+    try:
+        print(message, flush=True)
+    except OSError:
+        sys.stdout = open(os.devnull, "w")  # nothing left to show it: keep exit quiet as well
+
+
+def _claim_folder(folder: Path) -> Path:
+    """serve.pid: one `serve` per folder. A second one would stop the first one's server (its PID
+    file) and share its PostgreSQL."""
+    lock = folder / "serve.pid"
+    try:
+        other = psutil.Process(int(lock.read_text().strip()))
+        if other.pid != os.getpid() and "shared_server" in " ".join(other.cmdline()):
+            raise SharedServerError(
+                f"Another `serve` already runs on {folder} (PID {other.pid}). Stop it first: "
+                f"`kill {other.pid}` stops its tracking server, then its PostgreSQL.")
+    except (FileNotFoundError, ValueError, psutil.Error):
+        pass  # none, or one that died without tidying up
+    write_atomic(lock, str(os.getpid()))
+    return lock
+
+
 def _serve(args) -> int:
     folder = Path(args.folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    auth = not args.no_auth
+    if auth and not auth_available():
+        raise SharedServerError("basic auth needs Flask-WTF: pip install 'mlflow[auth]' "
+                                "(or start with --no-auth on a network you trust).")
+    lock = _claim_folder(folder)
+    previous = _stop_on_signals()
+    try:
+        return _run_room_server(args, folder, auth)
+    except _StopRequested as stop:
+        _say(f"{stop}: the tracking server and PostgreSQL are stopped.")
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        lock.unlink(missing_ok=True)
+
+
+def _run_room_server(args, folder: Path, auth: bool) -> int:
     from mlops_clinic.servers import BackgroundServer
 
-    db_password_file = folder / "database-password.txt"
-    if not db_password_file.exists():
-        db_password_file.write_text(secrets.token_urlsafe(16))
-        db_password_file.chmod(0o600)
-    env, auth = server_env(), not args.no_auth
-    with Postgres(folder / "postgres", port=args.postgres_port) as pg:
-        uri = pg.create_database("mlflow", "mlflow", db_password_file.read_text().strip())
+    db_password = _secret_file(folder / "database-password.txt", lambda: secrets.token_urlsafe(16))
+    postgres_root = Path(args.postgres_folder) if args.postgres_folder else folder / "postgres"
+    with Postgres(postgres_root, port=args.postgres_port) as pg:
+        if pg.reused:
+            _say(f"PostgreSQL was still running for {pg.data} (PID {pg.pid}, port {pg.port}), left by an "
+                 "earlier start that was not stopped: using it; it stops with this server.")
+        env = server_env(pg.create_database(TRACKING_DATABASE, TRACKING_ROLE, db_password))
         if auth:
-            if not auth_available():
-                raise SharedServerError("basic auth needs Flask-WTF: pip install 'mlflow[auth]' "
-                                        "(or start with --no-auth on a network you trust).")
-            admin_file = folder / "admin-password.txt"  # the first start sets the admin's password for good
-            if not admin_file.exists():
-                admin_file.write_text(os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD") or secrets.token_urlsafe(12))
-                admin_file.chmod(0o600)
-            admin_password = admin_file.read_text().strip()
-            users_uri = pg.create_database("mlflow_users", "mlflow", db_password_file.read_text().strip())
+            # The first start sets the admin's password for good.
+            admin_password = _secret_file(folder / "admin-password.txt", lambda: (
+                os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD") or secrets.token_urlsafe(12)))
+            # The accounts role gets a new password at every start; only basic_auth.ini holds it.
+            users_uri = pg.create_database(ACCOUNTS_DATABASE, ACCOUNTS_ROLE, secrets.token_urlsafe(16))
             config = write_auth_config(folder / "basic_auth.ini", users_uri, admin_password)
-            env = server_env(config, secret_key=secrets.token_hex(16))
-        command = mlflow_server_command(uri, folder / "artifacts", workers=args.workers, auth=auth,
+            env = server_env(env["MLFLOW_BACKEND_STORE_URI"], config, secret_key=secrets.token_hex(16))
+        command = mlflow_server_command(folder / "artifacts", workers=args.workers, auth=auth,
                                         host=args.host, port=str(args.port), allowed_hosts=args.allowed_hosts)
         logs = type("Logs", (), {"servers_dir": folder})()
         server = BackgroundServer("mlflow-shared", command, port=args.port, env=env, ready_path="/health",
                                   ready_timeout=300, workspace=logs)
         with server:
-            print(f"MLflow tracking server ready on port {args.port} (PID {server.pid}); "
-                  f"PostgreSQL PID {pg.pid}, data in {pg.data}.")
+            _say(f"MLflow tracking server ready on port {args.port} (PID {server.pid}); "
+                 f"PostgreSQL PID {pg.pid} on {LOOPBACK}:{pg.port}, data in {pg.data}.")
             if auth:
-                print(f"Admin user: admin; its password is in {folder / 'admin-password.txt'}.")
-            print("Ctrl+C stops the server, then PostgreSQL.")
-            try:
-                while server.process.poll() is None:
-                    time.sleep(1)
-                print(f"The server exited (code {server.process.returncode}); see {server.log_path}.")
-                return 1
-            except KeyboardInterrupt:
-                print("Stopping.")
-    return 0
+                _say(f"Admin user: admin; its password is in {folder / 'admin-password.txt'}.")
+            _say("Ctrl+C (or closing this terminal, or `kill` of this process) stops the server, then PostgreSQL.")
+            while server.process.poll() is None:
+                time.sleep(1)
+            _say(f"The server exited (code {server.process.returncode}); see {server.log_path}.")
+            return 1
 
 
 def _accounts(args) -> int:
@@ -464,10 +701,7 @@ def _accounts(args) -> int:
     names = [f"{args.prefix}{n:02d}" for n in range(1, args.count + 1)]
     created = create_accounts(args.server.rstrip("/"), ("admin", password), names)
     out = Path(args.out)
-    with out.open("a", encoding="utf-8") as slips:
-        for name, secret in created.items():
-            slips.write(f"{name},{secret},{args.server}\n")
-    out.chmod(0o600)
+    append_private(out, "".join(f"{name},{secret},{args.server}\n" for name, secret in created.items()))
     print(f"{len(created)} accounts created ({len(names) - len(created)} existed already); "
           f"user,password,server lines appended to {out}.")
     return 0
@@ -487,6 +721,9 @@ def main(argv=None) -> int:
     serve.add_argument("--allowed-hosts", help="the name or address participants use, e.g. 192.168.1.20:5000")
     serve.add_argument("--workers", type=int, default=4)
     serve.add_argument("--postgres-port", type=int, default=None)
+    serve.add_argument("--postgres-folder", default=None,
+                       help="where the PostgreSQL cluster lives (default FOLDER/postgres); as root, a "
+                            "folder the `postgres` user can enter")
     serve.add_argument("--no-auth", action="store_true", help="no user accounts (a network you trust)")
     accounts = sub.add_parser("accounts", help="create participant accounts p01, p02, ... with random passwords")
     accounts.add_argument("--server", required=True, help="the server's URL, e.g. http://192.168.1.20:5000")
@@ -496,7 +733,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return _serve(args) if args.action == "serve" else _accounts(args)
-    except SharedServerError as error:
+    except (SharedServerError, ServerError) as error:  # ServerError: the port is taken, or MLflow did not start
         print(f"error: {error}", file=sys.stderr)
         return 1
 
