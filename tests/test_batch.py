@@ -118,6 +118,27 @@ def test_bad_grid_file_exits_2(tmp_path, capsys):
     assert "nowhere.ipynb not found" in capsys.readouterr().err
 
 
+def test_a_grid_that_is_a_folder_or_not_utf8_says_so(tmp_path, capsys):
+    (tmp_path / "grids").mkdir()
+    assert batch_main(["run", str(tmp_path / "grids"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "grids is a folder: give the grid file (YAML) itself" in err and "Traceback" not in err
+
+    latin1 = tmp_path / "grid.yaml"
+    latin1.write_bytes("notebooks:\n  - caf\u00e9.ipynb\n".encode("latin-1"))
+    assert batch_main(["run", str(latin1), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "grid.yaml is not UTF-8 text (line 2): save it as UTF-8" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["0", "-2"])
+def test_concurrency_below_one_is_a_usage_error(value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        batch_main(["run", "grid.yaml", "--concurrency", value])
+    assert exit_info.value.code == 2  # argparse's usage error, before anything is read or run
+    assert f"argument --concurrency/-j: 1 or more runs at once, not {int(value)}" in capsys.readouterr().err
+
+
 # --- running --------------------------------------------------------------------------------------------
 
 
@@ -283,6 +304,23 @@ def test_a_worker_that_raises_is_an_error_record_and_the_batch_goes_on(tmp_path,
     assert calls == [runs[1].id]
 
 
+def test_csv_reports_hold_no_formula_a_spreadsheet_would_run():
+    from mlops_clinic.batch.grade import grades_csv
+
+    record = {"id": "=cmd.seed-1.abcd", "notebook": "+nb.ipynb", "parameters": {}, "status": "failed",
+              "duration_s": 1.0, "peak_mb": 1.0, "attempts": 1, "failing_cell": 1,
+              "failing_source": "-1 + 2", "error": "@SUM(A1:A9)", "output": "", "checks": [],
+              "maturity": None, "participant": "=HYPERLINK(\"http://evil.example\")",
+              "submission": "p.ipynb", "questions": {"m00.q1": "-wrong"}}
+    summary = next(csv.DictReader(summary_csv([record]).splitlines()))
+    assert (summary["run"], summary["notebook"], summary["failing_source"], summary["error"]) == \
+        ("'=cmd.seed-1.abcd", "'+nb.ipynb", "'-1 + 2", "'@SUM(A1:A9)")
+    grades = next(csv.DictReader(grades_csv([record]).splitlines()))
+    assert grades["participant"] == "'=HYPERLINK(\"http://evil.example\")"
+    assert grades["error"] == "'@SUM(A1:A9)" and grades["m00.q1"] == "'-wrong"
+    assert grades["status"] == "failed" and grades["correct"] == "0"  # plain values stay as they are
+
+
 def test_summary_csv_columns():
     record = {"id": "nb.seed-1.abcd", "notebook": "nb.ipynb", "parameters": {"seed": 1}, "status": "failed",
               "duration_s": 3.456, "peak_mb": 150.04, "attempts": 2, "failing_cell": 3,
@@ -332,6 +370,41 @@ def test_grading_reports_each_question_per_participant(tmp_path, no_process_left
     assert "3 participant(s), 3 notebook(s); 4 of 9 question outcomes correct" in html
     assert (out / "summary.csv").exists()
     assert {p: p.read_bytes() for p in subs.rglob("*.ipynb")} == before  # submissions untouched
+
+
+def test_unreadable_submissions_are_their_participants_rows_and_the_others_are_graded(tmp_path, capsys,
+                                                                                     no_process_left):
+    subs = tmp_path / "submissions"
+    (subs / "alice").mkdir(parents=True)
+    make_nb(subs / "alice" / "task.ipynb", "print('alice')")
+    make_nb(subs / "bob.ipynb", "print('bob')")
+    (subs / "carol").mkdir()
+    (subs / "carol" / "task.ipynb").write_text("print('I saved it as a .py file')")
+    (subs / "dave.ipynb").write_bytes(b"")
+    grader = tmp_path / "grader"
+    grader.mkdir()
+    (grader / "private.ipynb").write_text("the grader's private key")
+    (subs / "eve.ipynb").symlink_to(grader / "private.ipynb")
+    (subs / "frank").symlink_to(grader, target_is_directory=True)
+    out = tmp_path / "out"
+
+    code = batch_main(["grade", str(subs), "--out", str(out), "--no-progress", "--cell-timeout", "60"])
+    assert code == 1  # the unreadable ones need the instructor
+    assert "Traceback" not in capsys.readouterr().err
+    rows = {r["participant"]: r for r in read_csv(out / "grades.csv")}
+    assert {p: rows[p]["status"] for p in rows} == {
+        "alice": "ok", "bob": "ok", "carol": "unreadable", "dave": "unreadable", "eve": "unreadable",
+        "frank": "unreadable"}
+    assert rows["carol"]["error"] == "unreadable: not JSON, so not a notebook; ask for the file again"
+    assert rows["dave"]["error"] == "unreadable: an empty file; ask for the file again"
+    for linked in ("eve", "frank"):
+        assert rows[linked]["error"] == ("unreadable: a link to something outside the submissions folder; "
+                                         "ask for the file again")
+    # The linked files were neither read nor copied nor run.
+    for written in out.rglob("*"):
+        if written.is_file():
+            assert b"private key" not in written.read_bytes(), written
+    assert len(read_csv(out / "summary.csv")) == 6
 
 
 def test_clinic_batch_is_a_command_and_its_help_documents_the_grid(capsys):

@@ -2,19 +2,40 @@
 
 Order: 00 lesson, 00 solution, 01 lesson, 01 solution ... A failing notebook is reported and the
 rest still run, so one run shows every problem; the exit code is 1 if any notebook was not ok.
+
+Ctrl-C, SIGTERM and SIGHUP stop the run cleanly: the notebook running is stopped with its kernel and
+everything it started, the summary of what ran is printed, and the exit code is 128 + the signal's
+number. Even kill -9 leaves nothing running on the workspace (mlops_clinic.supervisor).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import paths
 from .execute import RunResult, execute_notebook, summary_csv, summary_table
+from .files import write_atomic
 
 NN = re.compile(r"^(\d\d)_")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(BaseException):
+    """A signal asked `clinic run` to stop; `results` holds what ran, the stopped notebook last.
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` on the way swallows it.
+    """
+
+    def __init__(self, signum: int, results: list[RunResult] | None = None):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.results = results or []
 
 
 def course_notebooks(only: list[str] | None = None) -> list[Path]:
@@ -42,20 +63,65 @@ def _module_ids(values: list[str] | None) -> list[str] | None:
 
 def run_course(notebooks: list[Path], output: Path, *, workspace=None, timeout_s: float = 900,
                echo=print) -> list[RunResult]:
-    """Execute `notebooks` one after the other into `output`, all in the same workspace."""
+    """Execute `notebooks` one after the other into `output`, all in the same workspace.
+
+    Raises Stopped (with the results so far) when a signal stops the run.
+    """
     from .workspace import Workspace  # written alongside this module; imported when needed
 
     ws = Workspace.resolve(workspace).create()  # idempotent: tool dirs exist before the kernel starts
+    return _run_in(ws, notebooks, output, timeout_s=timeout_s, echo=echo)
+
+
+def _run_in(ws, notebooks: list[Path], output: Path, *, timeout_s: float, echo) -> list[RunResult]:
     env, ws_dir = ws.env(), str(ws.root)
-    results = []
-    for i, nb in enumerate(notebooks, 1):
-        target = output / nb.parent.name / nb.name  # a lesson and a solution may share a name
-        echo(f"[{i}/{len(notebooks)}] {nb.parent.name}/{nb.name} ...", end=" ", flush=True)
-        r = execute_notebook(nb, target, parameters={"workspace": ws_dir}, env=env, cwd=nb.parent,
-                             timeout_s=timeout_s)
-        echo(f"{r.status} in {r.duration_s:.1f} s" + (f": {r.error}" if r.error else ""))
-        results.append(r)
+    results: list[RunResult] = []
+    running = None
+    try:
+        for i, nb in enumerate(notebooks, 1):
+            running = nb
+            target = output / nb.parent.name / nb.name  # a lesson and a solution may share a name
+            echo(f"[{i}/{len(notebooks)}] {nb.parent.name}/{nb.name} ...", end=" ", flush=True)
+            r = execute_notebook(nb, target, parameters={"workspace": ws_dir}, env=env, cwd=nb.parent,
+                                 timeout_s=timeout_s)
+            results.append(r)
+            running = None
+            echo(f"{r.status} in {r.duration_s:.1f} s" + (f": {r.error}" if r.error else ""))
+    except Stopped as stop:  # execute_notebook stopped the run's processes on its way out
+        if running is not None:
+            echo(f"stopped ({stop})")
+            results.append(RunResult(f"{running.parent.name}/{running.name}", "stopped", 0.0, 0.0,
+                                     error=f"Stopped: clinic run received {stop}"))
+        stop.results = results
+        raise
     return results
+
+
+def hold_signals() -> None:
+    """From here on the stop signals are ignored (until stop_on_signals ends): the run is ending."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """Turn SIGINT, SIGTERM and SIGHUP into Stopped, once: while the run is being stopped, further
+    signals are ignored, so the clean-up and the summary are not cut short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+
+    def stop(signum, frame):
+        hold_signals()
+        raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,12 +142,31 @@ def run(args: argparse.Namespace) -> int:
         return 1
     output = (args.output or paths.REPO_ROOT / "build" / "run").resolve()
     output.mkdir(parents=True, exist_ok=True)
-    results = run_course(notebooks, output, workspace=args.workspace, timeout_s=args.timeout)
-    print()
-    print(summary_table(results), end="")
-    (output / "summary.csv").write_text(summary_csv(results), encoding="utf-8")
-    print(f"Executed notebooks, logs and summary.csv are in {output}")
+    stopped = None
+    with stop_on_signals():
+        try:
+            results = run_course(notebooks, output, workspace=args.workspace, timeout_s=args.timeout)
+        except Stopped as stop:
+            results, stopped = stop.results, stop
+        hold_signals()
+        write_atomic(output / "summary.csv", summary_csv(results))
+        _report(results, output, stopped)
+    if stopped is not None:
+        return 128 + stopped.signum
     return 0 if all(r.ok for r in results) else 1
+
+
+def _report(results: list[RunResult], output: Path, stopped: Stopped | None) -> None:
+    """The summary on stdout; after a SIGHUP the terminal may be gone, and summary.csv is enough."""
+    try:
+        print()
+        print(summary_table(results), end="")
+        if stopped is not None:
+            print(f"clinic run: stopped by {stopped}; the notebooks after it did not run.")
+        print(f"Executed notebooks, logs and summary.csv are in {output}")
+        sys.stdout.flush()
+    except OSError:
+        pass
 
 
 def main(argv=None) -> int:

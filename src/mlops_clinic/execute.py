@@ -1,8 +1,10 @@
 """Run one notebook headless with papermill, and say plainly how it went.
 
 papermill runs in a subprocess so that a notebook that hangs, leaks memory or kills its kernel
-cannot take the caller down with it, and so that the whole process tree (papermill, the kernel and
-whatever the notebook started) can be measured and stopped by PID.
+cannot take the caller down with it. Between the caller and papermill sits a supervisor
+(mlops_clinic.supervisor) that measures the whole process tree (papermill, the kernel and whatever
+the notebook started, even a daemon), stops it by PID at the end, ends with the caller even when
+the caller is killed with kill -9, and cuts handed-in code off the network where it can.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import io
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +26,17 @@ from typing import Iterable, NamedTuple
 import nbformat
 import psutil
 
+from .files import spreadsheet_safe
+from .supervisor import network_isolation
+
 SAMPLE_EVERY_S = 0.2
+# How long the supervisor may take to stop a run (it gives processes 3 s after SIGTERM, then kills).
+SUPERVISOR_GRACE_S = 15
+# What an isolated run keeps of this process's environment, besides LC_*: the locale, and the
+# kit's pointer to its own files when it is installed somewhere unusual.
+KEPT_FOR_ISOLATED_RUNS = ("LANG", "LANGUAGE", "TZ", "MLOPS_CLINIC_REPO")
+SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
+TOOLS_OUTSIDE_THE_KIT = ("git",)  # the lessons call it; it is not a Python package
 # papermill's exit code when the kernel dies under it (often the out-of-memory killer).
 DEAD_KERNEL_RC = 138
 # Cells papermill adds to the output notebook; they are not cells of the input notebook.
@@ -59,6 +72,7 @@ class RunResult:
     output_path: str = ""
     log_path: str = ""
     leftovers: list[str] = field(default_factory=list)  # processes still running at the end, stopped
+    network: str = ""  # isolated runs: "isolated (...)" or "not isolated (reason)"
 
     @property
     def ok(self) -> bool:
@@ -77,6 +91,7 @@ def execute_notebook(
     retries_on_kernel_start: int = 2,
     kernel_name: str | None = "python3",
     wall_timeout_s: float | None = None,
+    isolate: bool = False,
 ) -> RunResult:
     """Execute `input_path` into `output_path` with papermill in a subprocess.
 
@@ -84,6 +99,10 @@ def execute_notebook(
     limits the whole run. `env` is laid over this process's environment. `kernel_name` defaults to
     "python3", the kernel of this very interpreter, whatever kernel the notebook was saved with.
     papermill's own output (cell outputs included) goes to `<output>.log` next to the output.
+
+    `isolate` is for code nobody has read (graded submissions): `env` is then the whole environment
+    (it must hold HOME and TMPDIR), with only the locale and the kit's PATH added, and the run gets
+    no network where the platform allows it (RunResult.network says which).
     """
     inp = Path(input_path).resolve()
     out = Path(output_path).resolve()
@@ -91,7 +110,8 @@ def execute_notebook(
     log_path = out.with_suffix(".log")
     log_path.unlink(missing_ok=True)
     run_cwd = Path(cwd).resolve() if cwd is not None else inp.parent
-    full_env = _full_env(env)
+    full_env = _isolated_env(env or {}) if isolate else _full_env(env)
+    cut_network, network = network_isolation() if isolate else (False, "")
     cmd = [
         sys.executable, "-m", "papermill", str(inp), str(out),
         "--cwd", str(run_cwd),
@@ -116,15 +136,17 @@ def execute_notebook(
                 log.write(f"\n--- attempt {attempt} (kernel start race) ---\n")
                 log.flush()
             log_start = log_path.stat().st_size  # judge each attempt by its own part of the log
-            proc = _Tree.start(cmd, log, full_env)
+            run = _Supervised.start(cmd, log, full_env, out.with_suffix(".supervisor.json"), cut_network)
             try:
                 deadline = started + wall_timeout_s if wall_timeout_s else None
-                rc, over_time = proc.wait(deadline)
-                if not over_time:
-                    leftovers += proc.leftovers()
+                over_time = run.wait(deadline)
             finally:
-                proc.stop()
-        peak_mb = max(peak_mb, proc.peak_mb)
+                run.stop()
+        report = run.report()
+        rc = report["returncode"]
+        peak_mb = max(peak_mb, report["peak_mb"])
+        leftovers += report["leftovers"]
+        network = report["network"] or network
         log_text = log_path.read_bytes()[log_start:].decode("utf-8", errors="replace")
         status, cell, error = _classify(rc, over_time, out, log_text, wall_timeout_s)
         if status == "ok" or over_time or not _start_race(log_text, out):
@@ -145,6 +167,7 @@ def execute_notebook(
         output_path=str(out),
         log_path=str(log_path),
         leftovers=leftovers,
+        network=network,
     )
 
 
@@ -160,128 +183,93 @@ def _full_env(env: dict[str, str] | None) -> dict[str, str]:
     return full
 
 
-class _Tree:
-    """A subprocess, its descendants seen so far and its session: measured, then stopped by PID."""
+def _isolated_env(env: dict[str, str]) -> dict[str, str]:
+    """`env` plus the locale, the kit's pointer to its files and a PATH of the kit's tools and the
+    system's: nothing else of this process's environment (no secrets, no MLFLOW_*, no cloud keys)."""
+    missing = {"HOME", "TMPDIR"} - set(env)
+    if missing:
+        raise ValueError(f"an isolated run needs {' and '.join(sorted(missing))} in its env")
+    kept = {k: v for k, v in os.environ.items() if k in KEPT_FOR_ISOLATED_RUNS or k.startswith("LC_")}
+    return {**kept, "PATH": _isolated_path(), **env, "PYTHONUNBUFFERED": "1"}
 
-    def __init__(self, popen: subprocess.Popen):
+
+def _isolated_path() -> str:
+    folders = [str(Path(sys.executable).parent), *SYSTEM_PATH]
+    for tool in TOOLS_OUTSIDE_THE_KIT:  # where this machine keeps them, if not in a system folder
+        found = shutil.which(tool)
+        if found:
+            folders.append(str(Path(found).parent))
+    return os.pathsep.join(dict.fromkeys(folders))
+
+
+class _Supervised:
+    """One attempt: the supervisor (mlops_clinic.supervisor) running papermill, in a session of its
+    own, waited for and stopped by PID. The supervisor stops papermill, the kernel and everything
+    they started, and reports; if it cannot, the tree is killed from here."""
+
+    def __init__(self, popen: subprocess.Popen, report_path: Path):
         self.popen = popen
-        self.root = psutil.Process(popen.pid)
-        self.seen: dict[tuple[int, float], psutil.Process] = {}
-        self.sessions = {popen.pid}
-        self.peak_mb = 0.0
+        self.report_path = report_path
 
     @classmethod
-    def start(cls, cmd: list[str], log, env: dict[str, str]) -> "_Tree":
-        # A session of its own: Ctrl-C in the terminal reaches only us, and we stop the tree cleanly.
+    def start(cls, cmd: list[str], log, env: dict[str, str], report_path: Path,
+              cut_network: bool) -> "_Supervised":
+        report_path.unlink(missing_ok=True)
+        supervisor = [sys.executable, "-m", "mlops_clinic.supervisor", "--report", str(report_path),
+                      "--parent", str(os.getpid())]
+        if cut_network:
+            supervisor.append("--isolate-network")
+        # A session of its own: Ctrl-C in the terminal reaches only us, and we stop the run cleanly.
         popen = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            start_new_session=True,
+            [*supervisor, "--", *cmd], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, start_new_session=True,
         )
-        return cls(popen)
+        return cls(popen, report_path)
 
-    def wait(self, deadline: float | None) -> tuple[int | None, bool]:
-        """Sample until the process ends (returncode, False) or the deadline passes (None, True)."""
+    def wait(self, deadline: float | None) -> bool:
+        """Wait until the run ends (False) or the deadline passes (True)."""
         while True:
-            self._sample()
-            rc = self.popen.poll()
-            if rc is not None:
-                return rc, False
-            if deadline is not None and time.monotonic() > deadline:
-                return None, True
-            time.sleep(SAMPLE_EVERY_S)
-
-    def _sample(self) -> None:
-        procs = [self.root]
-        try:
-            procs += self.root.children(recursive=True)
-        except psutil.Error:
-            pass
-        total = 0
-        for p in procs:
             try:
-                total += p.memory_info().rss
-                key = (p.pid, p.create_time())
-            except psutil.Error:
-                continue
-            self.seen.setdefault(key, p)
-            # jupyter_client starts each kernel in a session of its own: remember it, so that
-            # what the kernel started can be found even after it has been orphaned.
-            try:
-                if os.getsid(p.pid) == p.pid:
-                    self.sessions.add(p.pid)
-            except OSError:
+                self.popen.wait(timeout=SAMPLE_EVERY_S)
+                return False
+            except subprocess.TimeoutExpired:
                 pass
-        self.peak_mb = max(self.peak_mb, total / 2**20)
-
-    def _others(self) -> list[psutil.Process]:
-        """Everything alive that came from this run, except the papermill process itself."""
-        found: dict[int, psutil.Process] = {}
-        try:
-            for p in self.root.children(recursive=True):
-                found[p.pid] = p
-        except psutil.Error:
-            pass
-        for p in self.seen.values():
-            if p.pid != self.root.pid and p.is_running():
-                found[p.pid] = p
-        for p in psutil.process_iter():
-            try:
-                if p.pid != self.root.pid and os.getsid(p.pid) in self.sessions:
-                    found.setdefault(p.pid, p)
-            except (OSError, psutil.Error):
-                continue
-        return [p for p in found.values() if _alive(p)]
-
-    def leftovers(self) -> list[str]:
-        """Processes still running after papermill exited on its own (the notebook left them)."""
-        names = []
-        for p in self._others():
-            try:
-                names.append(f"{p.name()}[{p.pid}]")
-            except psutil.Error:
-                continue
-        return names
+            if deadline is not None and time.monotonic() > deadline:
+                return True
 
     def stop(self) -> None:
-        """Terminate, then kill, the tree: children first so none is orphaned unseen."""
-        others = self._others()
-        for p in others:
-            _signal(p, signal.SIGTERM)
-        if self.popen.poll() is None:
-            self.popen.terminate()
-        alive = _wait_gone(others, 3)
-        for p in alive:
-            _signal(p, signal.SIGKILL)
-        _wait_gone(alive, 3)
+        """Ask the supervisor to stop the run; kill the whole tree if it does not within the grace."""
+        if self.popen.poll() is not None:
+            return
+        self.popen.send_signal(signal.SIGTERM)
         try:
-            self.popen.wait(timeout=5)
+            self.popen.wait(timeout=SUPERVISOR_GRACE_S)
+            return
         except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
+            pass
+        try:
+            tree = psutil.Process(self.popen.pid).children(recursive=True)
+        except psutil.Error:
+            tree = []
+        for p in tree:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+        self.popen.kill()
+        self.popen.wait()
 
-
-def _alive(p: psutil.Process) -> bool:
-    try:
-        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
-    """Those of `procs` still alive after `timeout` s (a zombie counts as gone: it is not running)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        procs = [p for p in procs if _alive(p)]
-        if not procs or time.monotonic() > deadline:
-            return procs
-        time.sleep(0.05)
-
-
-def _signal(p: psutil.Process, sig: int) -> None:
-    try:
-        p.send_signal(sig)
-    except psutil.Error:
-        pass
+    def report(self) -> dict:
+        """The supervisor's report; without one (it was killed), what the exit code tells."""
+        try:
+            report = json.loads(self.report_path.read_text(encoding="utf-8"))
+            self.report_path.unlink()
+        except (OSError, ValueError):
+            report = {}
+        return {"returncode": report.get("returncode", self.popen.returncode),
+                "peak_mb": float(report.get("peak_mb") or 0.0),
+                "leftovers": list(report.get("leftovers") or []),
+                "network": report.get("network") or ""}
 
 
 def _classify(rc, over_time, out: Path, log_text: str, wall_timeout_s):
@@ -424,16 +412,16 @@ CSV_FIELDS = (
 
 
 def summary_csv(results: Iterable[RunResult]) -> str:
-    """The same results as CSV, one row per notebook."""
+    """The same results as CSV, one row per notebook; no cell a spreadsheet would run as a formula."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_FIELDS)
     for r in results:
-        w.writerow([
+        w.writerow([spreadsheet_safe(value) for value in (
             r.notebook, r.status, f"{r.duration_s:.2f}", f"{r.peak_mb:.1f}",
             "" if r.failing_cell is None else r.failing_cell.index,
             "" if r.failing_cell is None else r.failing_cell.first_line,
             r.error, "" if r.returncode is None else r.returncode, r.attempts,
             " ".join(r.leftovers),
-        ])
+        )])
     return buf.getvalue()

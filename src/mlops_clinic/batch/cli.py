@@ -22,6 +22,7 @@ from mlops_clinic import paths
 from mlops_clinic.batch.plan import DEFAULT_CELL_TIMEOUT_S, DEFAULT_TIMEOUT_S, GridError, Run, load_grid, plan
 from mlops_clinic.batch.report import summary_line, write_summary
 from mlops_clinic.batch.run import is_finished, read_record
+from mlops_clinic.supervisor import network_isolation
 
 GRID_HELP = """\
 grid file (YAML):
@@ -57,13 +58,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              description=(
                                  "Grade a folder of submissions: one folder per participant holding "
                                  "their exercise notebooks (or PARTICIPANT.ipynb files). Each runs in a "
-                                 "fresh workspace, on past errors; grades.csv/html give each question's "
-                                 "outcome per participant."))
+                                 "fresh workspace, on past errors, isolated (its own HOME, TMPDIR and "
+                                 "environment; no network where the platform allows it), but as your "
+                                 "user: grade in a container, a VM or a throw-away account. "
+                                 "grades.csv/html give each question's outcome per participant."))
     grade_p.add_argument("submissions", type=Path, help="folder of submissions")
     for p in (run_p, grade_p):
         p.add_argument("--out", type=Path, default=None,
                        help="folder for everything the batch writes (default build/batch/<grid or folder name>)")
-        p.add_argument("--concurrency", "-j", type=int, default=None,
+        p.add_argument("--concurrency", "-j", type=positive_int, default=None,
                        help="runs at once (default: the grid's, else 1; each run is a kernel, often 300-1000 MB)")
         p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run on a Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a local process pool")
@@ -77,6 +80,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--force", action="store_true", help="rerun every run, even those already finished")
         p.add_argument("--retry-failed", action="store_true", help="rerun the finished runs that were not ok")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (0 runs at once would never finish)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of runs at once, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"1 or more runs at once, not {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,14 +113,13 @@ def run(args: argparse.Namespace) -> int:
             runs = plan_grading(args.submissions, out, timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
                                 cell_timeout_s=args.cell_timeout or DEFAULT_CELL_TIMEOUT_S)
             concurrency = args.concurrency or 1
+            # Probed here, once: the local pool's workers are forked after it and keep the answer.
+            network_isolation()
     except (GridError, FileNotFoundError) as exc:
         print(f"clinic batch: {exc}", file=sys.stderr)
         return 2
     if not runs:
         print("clinic batch: nothing to run (no notebook, or an empty folder of submissions)", file=sys.stderr)
-        return 2
-    if concurrency < 1:
-        print("clinic batch: --concurrency is 1 or more", file=sys.stderr)
         return 2
     try:
         records, wall = run_batch(runs, out, concurrency=concurrency, scheduler=args.scheduler,
@@ -124,10 +137,10 @@ def run(args: argparse.Namespace) -> int:
               "running, and reachable from this machine?", file=sys.stderr)
         return 2
     if args.action == "grade":
-        from mlops_clinic.batch.grade import write_grades
+        from mlops_clinic.batch.grade import network_line, write_grades
 
         grades = write_grades(out, records)
-        print(f"Grades: {grades[0]} and {grades[1].name}")
+        print(f"Grades: {grades[0]} and {grades[1].name}; {network_line(records)}")
     print(summary_line(records, wall))
     print(f"Executed notebooks, records and summary.csv/summary.html are in {out}")
     return 0 if records and all(r["status"] == "ok" for r in records) else 1

@@ -5,7 +5,12 @@
 SUBMISSIONS holds one folder per participant (the folder's name is the participant), each with
 the exercise notebooks they handed in (`alice/00_welcome.ipynb`); a notebook directly in
 SUBMISSIONS counts as a participant named after the file (`alice.ipynb`). Submissions are never
-changed: each is copied into its run's folder, and the copy runs in a fresh workspace.
+changed: each is copied into its run's folder, and the copy runs in a fresh workspace, isolated:
+its current folder, HOME and TMPDIR are inside that workspace, its environment is the workspace's
+alone (none of the grader's variables), it has no network where the platform allows it, and what
+it leaves running is stopped and listed (see run.py, execute.py, supervisor.py). A submission that
+cannot be read (not JSON, empty, a link out of SUBMISSIONS) is its participant's row, "unreadable",
+and the others are graded.
 
 Like nbgrader's autograde, a participant's error does not stop the notebook: every code cell of
 the copy is tagged `raises-exception`, so one broken answer leaves the other questions gradable.
@@ -22,6 +27,7 @@ for any batch.
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib
 import io
 import re
@@ -30,9 +36,9 @@ from typing import Any
 
 import nbformat
 
-from mlops_clinic import paths
-from mlops_clinic.batch.plan import DEFAULT_CELL_TIMEOUT_S, DEFAULT_TIMEOUT_S, Run, _file_digest, fingerprint, run_identifier
+from mlops_clinic.batch.plan import DEFAULT_CELL_TIMEOUT_S, DEFAULT_TIMEOUT_S, Run, fingerprint, run_identifier
 from mlops_clinic.batch.report import _e, _page
+from mlops_clinic.files import spreadsheet_safe, write_atomic
 
 Record = dict[str, Any]
 MODULE = re.compile(r"^(\d\d)_")
@@ -40,8 +46,13 @@ ALLOW_ERRORS_TAG = "raises-exception"  # nbclient runs on past an error in a cel
 PAPERMILL_TAGS = ("injected-parameters", "papermill-error-cell-tag")
 
 
+class Unreadable(Exception):
+    """A submission that is not a notebook this batch can run; the message says what it is."""
+
+
 def find_submissions(folder: str | Path) -> list[tuple[str, Path]]:
-    """(participant, notebook) pairs, sorted by participant then notebook name."""
+    """(participant, notebook) pairs, sorted by participant then notebook name. A link that leads
+    out of `folder` is listed as it is, never followed (plan_grading reports it unreadable)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder of submissions")
@@ -49,29 +60,37 @@ def find_submissions(folder: str | Path) -> list[tuple[str, Path]]:
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
-        if entry.is_dir():
+        if entry.is_dir() and not _leads_out(entry, folder):
             found += [(entry.name, nb) for nb in sorted(entry.rglob("*.ipynb"))
                       if ".ipynb_checkpoints" not in nb.parts]
-        elif entry.suffix == ".ipynb":
-            found.append((entry.stem, entry))
+        elif entry.is_dir() or entry.suffix == ".ipynb":
+            found.append((entry.stem if entry.suffix == ".ipynb" else entry.name, entry))
     return found
 
 
 def plan_grading(submissions_dir: str | Path, out: str | Path, *, timeout_s: float = DEFAULT_TIMEOUT_S,
                  cell_timeout_s: float = DEFAULT_CELL_TIMEOUT_S) -> list[Run]:
+    """One isolated run per submission; a submission that cannot be read is a run that only
+    records why (its participant's row), so one bad file never stops the others' grading."""
     out = Path(out).resolve()
     base = Path(submissions_dir).resolve()
     runs = []
     for participant, notebook in find_submissions(base):
-        label = str(notebook.resolve().relative_to(base))
+        label = str(notebook.relative_to(base))
         params = {"participant": participant}
         run_id = run_identifier(Path(label), params)
         folder = out / "runs" / run_id
-        nb = nbformat.read(notebook, as_version=4)
-        module = module_of(nb, notebook.name)
-        prepared = folder / "input" / notebook.name
-        prepared.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(allow_errors(nb), prepared)
+        extra = {"participant": participant, "submission": label}
+        try:
+            nb, module, digest = read_submission(notebook, base)
+            prepared = folder / "input" / notebook.name
+            prepared.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(allow_errors(nb), prepared)
+        except Unreadable as exc:
+            runs.append(Run(id=run_id, notebook=str(notebook), label=label, parameters={},
+                            folder=str(folder), fingerprint=fingerprint(_text_digest(str(exc)), params),
+                            extra={**extra, "unreadable": str(exc)}))
+            continue
         runs.append(Run(
             id=run_id,
             notebook=str(prepared),
@@ -82,15 +101,43 @@ def plan_grading(submissions_dir: str | Path, out: str | Path, *, timeout_s: flo
             folder=str(folder),
             timeout_s=timeout_s,
             cell_timeout_s=cell_timeout_s,
-            fingerprint=fingerprint(_file_digest(notebook), params),
-            extra={
-                "participant": participant,
-                "submission": label,
-                "questions": expected_questions(module),
-                "cwd": str(paths.EXERCISES_DIR if paths.EXERCISES_DIR.is_dir() else notebook.parent),
-            },
+            fingerprint=fingerprint(digest, params),
+            extra={**extra, "questions": expected_questions(module), "isolate": True},
         ))
     return runs
+
+
+def read_submission(notebook: Path, base: Path):
+    """(notebook, its module, digest of its bytes), or Unreadable saying what the file is instead."""
+    if _leads_out(notebook, base):
+        raise Unreadable("a link to something outside the submissions folder")
+    try:
+        data = notebook.read_bytes()
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    if not data.strip():
+        raise Unreadable("an empty file")
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        allow_errors(nb)  # every cell has a type: the notebook can be prepared
+        module = module_of(nb, notebook.name)
+    except UnicodeDecodeError:
+        raise Unreadable("not UTF-8 text, so not a notebook") from None
+    except nbformat.reader.NotJSONError:
+        raise Unreadable("not JSON, so not a notebook") from None
+    except Exception as exc:  # noqa: BLE001 - any way a file fails to be a notebook is this row's
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise Unreadable(f"JSON but not a notebook ({reason})") from None
+    return nb, module, hashlib.sha256(data).hexdigest()
+
+
+def _leads_out(path: Path, base: Path) -> bool:
+    """Whether `path`, links followed, is outside `base` (a link to the grader's own files)."""
+    return not path.resolve().is_relative_to(base.resolve())
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def module_of(nb, filename: str) -> str | None:
@@ -184,18 +231,27 @@ def grade_rows(records: list[Record]) -> tuple[list[str], list[dict[str, Any]]]:
         row["correct"] = sum(v == "correct" for v in outcomes.values())
         row["questions"] = len(outcomes)
         row["error"] = r.get("error") or r.get("first_cell_error", "")
+        row["network"] = r.get("network", "")
         rows.append(row)
     return questions, rows
 
 
 def grades_csv(records: list[Record]) -> str:
+    """participant x question, one row per submission; no cell a spreadsheet would run as a formula
+    (a participant's name or error message is theirs to choose)."""
     questions, rows = grade_rows(records)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=["participant", "notebook", "status", *questions, "correct",
-                                             "questions", "error"], lineterminator="\n")
+                                             "questions", "error", "network"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
     return buf.getvalue()
+
+
+def network_line(records: list[Record]) -> str:
+    """`network: ...` for the grade report: how the submissions that ran were cut off the network."""
+    states = sorted({r["network"] for r in records if r.get("network")})
+    return "network: " + ("; ".join(states) if states else "no submission ran")
 
 
 COLOURS = {"correct": "#dcfce7", "wrong": "#fee2e2", "not attempted": "#f3f4f6"}
@@ -215,14 +271,13 @@ def grades_html(records: list[Record]) -> str:
     correct = sum(row["correct"] for row in rows)
     total = sum(row["questions"] for row in rows)
     summary = (f"{len({row['participant'] for row in rows})} participant(s), {len(rows)} notebook(s); "
-               f"{correct} of {total} question outcomes correct")
+               f"{correct} of {total} question outcomes correct; {network_line(records)}")
     return _page("Grades", summary, head, body)
 
 
 def write_grades(out: Path, records: list[Record]) -> tuple[Path, Path]:
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     csv_path, html_path = out / "grades.csv", out / "grades.html"
-    csv_path.write_text(grades_csv(records), encoding="utf-8")
-    html_path.write_text(grades_html(records), encoding="utf-8")
+    write_atomic(csv_path, grades_csv(records))
+    write_atomic(html_path, grades_html(records))
     return csv_path, html_path

@@ -100,6 +100,13 @@ def load_grid(path: str | Path) -> Grid:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise GridError(f"{path}: no such grid file") from None
+    except IsADirectoryError:
+        raise GridError(f"{path} is a folder: give the grid file (YAML) itself, e.g. {path}/grid.yaml") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise GridError(f"{path.name} is not UTF-8 text (line {line}): save it as UTF-8") from None
+    except OSError as exc:
+        raise GridError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
         raise GridError(f"{path.name} is not valid YAML: {exc}") from None
     return parse_grid(data, base=path.parent, source=path)

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mlops_clinic.files import spreadsheet_safe, write_atomic
+
 Record = dict[str, Any]
 
 CSV_FIELDS = (
@@ -25,7 +27,7 @@ CSV_FIELDS = (
     "maturity_weakest", "maturity_levels", "output",
 )
 STATUS_COLOURS = {"ok": "#15803d", "failed": "#b91c1c", "timeout": "#b45309", "killed": "#7c2d12",
-                  "error": "#6b21a8"}
+                  "unreadable": "#b91c1c", "error": "#6b21a8"}
 
 
 def summary_rows(records: Iterable[Record]) -> list[dict[str, Any]]:
@@ -57,10 +59,13 @@ def summary_rows(records: Iterable[Record]) -> list[dict[str, Any]]:
 
 
 def summary_csv(records: Iterable[Record]) -> str:
+    """One row per run; no cell a spreadsheet would run as a formula (errors and parameters come
+    from notebooks and grid files)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(summary_rows(records))
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()}
+                     for row in summary_rows(records))
     return buf.getvalue()
 
 
@@ -115,10 +120,9 @@ def summary_html(records: list[Record], *, title: str = "Batch summary", wall_s:
 def write_summary(out: Path, records: list[Record], *, title: str = "Batch summary",
                   wall_s: float | None = None) -> tuple[Path, Path]:
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     csv_path, html_path = out / "summary.csv", out / "summary.html"
-    csv_path.write_text(summary_csv(records), encoding="utf-8")
-    html_path.write_text(summary_html(records, title=title, wall_s=wall_s), encoding="utf-8")
+    write_atomic(csv_path, summary_csv(records))
+    write_atomic(html_path, summary_html(records, title=title, wall_s=wall_s))
     return csv_path, html_path
 
 

@@ -8,40 +8,55 @@ Records are plain dicts so that they travel back from process-pool and Dask work
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from mlops_clinic.batch.plan import Run
+from mlops_clinic.files import write_atomic
 
-# A run's outcome: execute.py's statuses, plus "error" when the batch itself could not run it (its
-# worker died, the cluster went away). "error" is not a verdict on the notebook: a rerun retries it.
-STATUSES = ("ok", "failed", "timeout", "killed", "error")
+# A run's outcome: execute.py's statuses, "unreadable" for a submission that is not a notebook, and
+# "error" when the batch itself could not run it (its worker died, the cluster went away). "error"
+# is not a verdict on the notebook: a rerun retries it.
+STATUSES = ("ok", "failed", "timeout", "killed", "unreadable", "error")
 
 
 def run_one(run: Run, *, start_timeout_s: float = 120, start_retries: int = 2) -> dict[str, Any]:
-    """Execute `run` in a fresh workspace under its folder; write and return its record."""
+    """Execute `run` in a fresh workspace under its folder; write and return its record.
+
+    A run marked `isolate` (a graded submission) works in its workspace: the kernel's current
+    folder, HOME and TMPDIR are in it, its environment is the workspace's alone, and it has no
+    network where the platform allows it (execute.py).
+    """
     from mlops_clinic.execute import execute_notebook
     from mlops_clinic.workspace import MARKER_FILE, Workspace
 
     folder = Path(run.folder)
     folder.mkdir(parents=True, exist_ok=True)
     run.record_path.unlink(missing_ok=True)  # a record exists only for a run that ended
+    if run.extra.get("unreadable"):
+        record = unreadable_record(run)
+        write_record(run.record_path, record)
+        return record
     if (run.workspace / MARKER_FILE).exists():  # a rerun starts from a fresh workspace
         shutil.rmtree(run.workspace)
     ws = Workspace(run.workspace).create()
+    isolate = bool(run.extra.get("isolate"))
+    if isolate:
+        env, cwd = {**ws.env(), "HOME": str(ws.home)}, ws.root
+    else:
+        env, cwd = ws.env(), Path(run.notebook).parent
     result = execute_notebook(
         run.notebook, run.output,
         parameters={**run.parameters, "workspace": str(ws.root)},
-        env=ws.env(),
-        cwd=Path(run.extra.get("cwd") or Path(run.notebook).parent),
+        env=env,
+        cwd=cwd,
         timeout_s=run.cell_timeout_s,
         wall_timeout_s=run.timeout_s,
         start_timeout_s=start_timeout_s,
         retries_on_kernel_start=start_retries,
+        isolate=isolate,
     )
     record = {
         "id": run.id,
@@ -56,6 +71,7 @@ def run_one(run: Run, *, start_timeout_s: float = 120, start_retries: int = 2) -
         "failing_source": "" if result.failing_cell is None else result.failing_cell.first_line,
         "error": result.error,
         "leftovers": result.leftovers,
+        "network": result.network,
         "output": run.output.name,
         "log": Path(result.log_path).name,
         "checks": [],
@@ -81,10 +97,17 @@ def error_record(run: Run, error: str) -> dict[str, Any]:
     return {
         "id": run.id, "notebook": run.label, "parameters": run.parameters, "status": "error",
         "duration_s": 0.0, "peak_mb": 0.0, "attempts": 0, "returncode": None, "failing_cell": None,
-        "failing_source": "", "error": error, "leftovers": [], "output": "", "log": "", "checks": [],
-        "maturity": None, "fingerprint": run.fingerprint,
+        "failing_source": "", "error": error, "leftovers": [], "network": "", "output": "", "log": "",
+        "checks": [], "maturity": None, "fingerprint": run.fingerprint,
         **{k: v for k, v in run.extra.items() if k in ("participant", "submission")},
     }
+
+
+def unreadable_record(run: Run) -> dict[str, Any]:
+    """The record of a submission that could not be read: that participant's row says so, and the
+    others are graded."""
+    return {**error_record(run, f"unreadable: {run.extra['unreadable']}; ask for the file again"),
+            "status": "unreadable", "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
 def check_outcomes(nb) -> list[dict[str, str]]:
@@ -128,16 +151,7 @@ def maturity_levels(workspace: Path) -> dict[str, Any] | None:
 
 def write_record(path: Path, record: dict[str, Any]) -> None:
     """Write atomically: a crash leaves the old record or the new one, never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".record-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(record, file, indent=2, sort_keys=True, default=str)
-            file.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def read_record(run: Run) -> dict[str, Any] | None:
