@@ -16,7 +16,25 @@ def test_the_mlflow_ui_uses_the_workspace_store_one_worker_and_no_job_runner(wor
     assert command[command.index("--artifacts-destination") + 1] == str(workspace.mlflow_artifacts)
     assert command[command.index("-w") + 1] == "1"
     assert mlflow["environment"] == {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    assert "{port}" in command and mlflow["absolute_url"] is False
+    assert mlflow["absolute_url"] is False
+
+
+def test_the_mlflow_ui_listens_on_a_unix_socket_in_a_private_folder(workspace):
+    mlflow = proxy.servers(workspace)["mlflow"]
+    socket = Path(mlflow["unix_socket"])
+    assert "--port" not in mlflow["command"] and "--host" not in mlflow["command"]
+    assert "--uds {unix_socket}" in mlflow["command"]
+    assert socket.parent.is_dir() and socket.parent.stat().st_mode & 0o777 == 0o700
+    assert len(str(socket)) < 104
+
+
+def test_a_deep_workspace_gets_a_short_private_socket_folder(tmp_path):
+    from mlops_clinic.workspace import Workspace
+
+    deep = Workspace(tmp_path / ("very-long-folder-name-" * 5) / "workspace").create()
+    socket = Path(proxy.mlflow_ui_socket(deep))
+    assert len(str(socket)) < 104 and socket.parent.stat().st_mode & 0o777 == 0o700
+    socket.parent.rmdir()
 
 
 def test_both_cards_have_a_title_and_an_icon_that_exists(workspace):

@@ -96,3 +96,21 @@ def test_reset_stops_the_bentoml_card_while_it_builds_the_champion(tmp_path, wor
     assert card.poll() is not None, f"the card (PID {card.pid}) still runs after reset"
     assert not holder.exists() and not (workspace.project / ".git").exists()
     assert workspace.project.is_dir()  # a fresh, empty workspace
+
+
+def test_clinic_stop_stops_the_servers_and_deletes_nothing(tmp_path, workspace, started):
+    kept = workspace.project / "notes.txt"
+    kept.write_text("my work")
+    server = _http_server(cwd=workspace.project)
+    started.append(server)
+
+    result = subprocess.run([CLINIC, "stop", "--workspace", str(workspace.root)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert f"PID {server.pid} (" in result.stdout and "http.server" in result.stdout
+    assert server.poll() is not None, f"PID {server.pid} still runs after clinic stop"
+    assert kept.read_text() == "my work"
+    again = subprocess.run([CLINIC, "stop", "--workspace", str(workspace.root)], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert "Nothing was running" in again.stdout

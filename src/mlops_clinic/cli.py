@@ -14,6 +14,7 @@ COMMANDS = {
     "run": ("mlops_clinic.course", "run the lessons and solutions headless, with a summary table"),
     "batch": ("mlops_clinic.batch.cli", "instructors: papermill batches of notebooks x parameters, and grading"),
     "build": ("mlops_clinic.build", "regenerate exercises/ and committed outputs (--check: fail if stale)"),
+    "stop": ("mlops_clinic.stop", "stop every server running in the workspace (by PID); deletes nothing"),
     "reset": ("mlops_clinic.reset", "delete the workspace and start a fresh one (asks first)"),
     "data": ("mlops_clinic.data.cli", "regenerate the datasets (`clinic data generate [--check]`)"),
     "maturity": ("mlops_clinic.maturity.cli", "maturity answers: show, export, and a cohort report for instructors"),

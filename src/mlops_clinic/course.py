@@ -21,6 +21,7 @@ from pathlib import Path
 from . import paths
 from .execute import RunResult, execute_notebook, summary_csv, summary_table
 from .files import write_atomic
+from .workspace_lock import workspace_lock
 
 NN = re.compile(r"^(\d\d)_")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -70,7 +71,10 @@ def run_course(notebooks: list[Path], output: Path, *, workspace=None, timeout_s
     from .workspace import Workspace  # written alongside this module; imported when needed
 
     ws = Workspace.resolve(workspace).create()  # idempotent: tool dirs exist before the kernel starts
-    return _run_in(ws, notebooks, output, timeout_s=timeout_s, echo=echo)
+    # The whole course holds the workspace: a notebook opened meanwhile waits instead of building
+    # the same stages. The kernels run below this process, so their own setup goes on.
+    with workspace_lock(ws, "clinic run"):
+        return _run_in(ws, notebooks, output, timeout_s=timeout_s, echo=echo)
 
 
 def _run_in(ws, notebooks: list[Path], output: Path, *, timeout_s: float, echo) -> list[RunResult]:

@@ -113,7 +113,7 @@ def check_ports(workspace: Workspace) -> Check:
     running = sorted(p.stem for p in workspace.servers_dir.glob("*.pid")) if workspace.servers_dir.exists() else []
     if running:
         return Check("Loopback ports", True, f"free (e.g. {port}); servers recorded: {', '.join(running)}",
-                     "If those servers are stale, `clinic reset` stops them.", warning=True)
+                     "If those servers are stale, `clinic stop` stops them (it deletes nothing).", warning=True)
     return Check("Loopback ports", True, "127.0.0.1 accepts local servers")
 
 

@@ -4,13 +4,12 @@ command line is inside it (launcher cards, kernels), never the caller or its anc
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 from mlops_clinic import stages
-from mlops_clinic.servers import processes_inside, stop_all_recorded, stop_processes
+from mlops_clinic.stop import stop_everything_inside
 from mlops_clinic.workspace import MARKER_FILE, Workspace
 from mlops_clinic.workspace_lock import LOCK_FILES, WorkspaceBusy, workspace_lock
 
@@ -29,29 +28,12 @@ def reset(workspace: Workspace) -> list[str]:
             f"{root} does not look like a clinic workspace (no {MARKER_FILE}); "
             "refusing to delete it. Check --workspace or $MLOPS_CLINIC_WORKSPACE."
         )
-    stopped = stop_all_recorded(workspace.servers_dir) if workspace.servers_dir.exists() else []
-    stopped += _stop_processes_inside(root)  # a builder stopped here lets go of the lock
+    stopped = stop_everything_inside(workspace)  # a builder stopped here lets go of the lock
     with workspace_lock(workspace, "clinic reset"):
-        stopped += _stop_processes_inside(root)  # started while we waited
+        stopped += stop_everything_inside(workspace)  # started while we waited
         _delete_all_but_the_lock(root)
         stages.ensure("workspace", workspace)
     return stopped
-
-
-def _stop_processes_inside(root: Path) -> list[str]:
-    if not root.exists():
-        return []
-    found = processes_inside(root)
-    described = [_describe(process) for process in found]
-    stop_processes(found)
-    return described
-
-
-def _describe(process) -> str:
-    """'PID 4242 (python mlflow server)': enough to recognise it, from what the scan read."""
-    words = [Path(word).name if word.startswith(os.sep) else word
-             for word in (process.info.get("cmdline") or [])[:3]]
-    return f"PID {process.pid} ({' '.join(words)[:60] or 'no command line'})"
 
 
 def _delete_all_but_the_lock(root: Path) -> None:
