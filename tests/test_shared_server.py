@@ -80,7 +80,19 @@ def postgres(work):
     with scratch_postgres(work / "postgres") as pg:
         pid = pg.pid
         yield pg
-    assert not psutil.pid_exists(pid), "PostgreSQL is still running"
+    assert _ended(pid), "PostgreSQL is still running"
+
+
+def _ended(pid: int, timeout: float = 10) -> bool:
+    """The process is gone (a zombie counts: only its parent can collect it) within `timeout` s."""
+    try:
+        process = psutil.Process(pid)
+        process.wait(timeout=timeout)
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.TimeoutExpired:
+        return process.status() == psutil.STATUS_ZOMBIE
+    return True
 
 
 def _server(name, root, uri, *, auth=False, auth_config=None, **kwargs):

@@ -112,12 +112,25 @@ def postgres_cannot_enter(folder: Path) -> Path | None:
     return None
 
 
+# PostgreSQL's socket is <root>/socket/.s.PGSQL.<port>, and a Unix socket's path has at most 107
+# bytes on Linux (103 on macOS): a cluster in a deep folder cannot open its socket.
+SOCKET_TAIL = len("/socket/.s.PGSQL.65535")
+MAX_SOCKET_PATH = 103
+
+
+def socket_fits(root: Path) -> bool:
+    return len(str(Path(root).resolve()).encode()) + SOCKET_TAIL <= MAX_SOCKET_PATH
+
+
 def private_postgres_folder(prefix: str = "mlops-clinic-postgres-") -> Path:
     """A new, empty, private (0700) folder for a throw-away cluster, in a temporary folder whose
-    parents PostgreSQL's user can enter, and owned by that user. The caller removes it."""
+    parents PostgreSQL's user can enter and whose path leaves room for the socket, owned by that
+    user. The caller removes it."""
     user = _run_as()
+    room = len(prefix) + len("XXXXXXXX") + 1
     for parent in dict.fromkeys((tempfile.gettempdir(), "/tmp")):
-        if Path(parent).is_dir() and postgres_cannot_enter(Path(parent)) is None:
+        if Path(parent).is_dir() and postgres_cannot_enter(Path(parent)) is None \
+                and socket_fits(Path(parent) / ("x" * room)):
             folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))  # 0700 from the start
             if user:
                 import pwd
@@ -217,6 +230,11 @@ class Postgres:
     def init(self) -> "Postgres":
         """initdb, once: local socket connections trusted (the socket folder is private),
         TCP connections need a password (SCRAM)."""
+        if not socket_fits(self.root):
+            raise SharedServerError(
+                f"{self.root} is too deep a folder for PostgreSQL: the path of its socket inside "
+                f"would pass {MAX_SOCKET_PATH} characters. Choose a shorter one with "
+                "--postgres-folder (e.g. /srv/clinic-postgres).")
         self._prepare_folders()
         if not (self.data / "PG_VERSION").exists():
             self._cmd("initdb", "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C",
@@ -364,12 +382,14 @@ WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm') AND pg_get_userbyid(c.relowner) <> 
 def scratch_postgres(preferred_root: Path) -> Iterator[Postgres]:
     """A started throw-away cluster, for tests and benchmarks: stopped afterwards.
 
-    It lives in `preferred_root` unless we are root and the `postgres` user cannot reach it; then in
+    It lives in `preferred_root` unless we are root and the `postgres` user cannot reach it, or its
+    path is too deep for PostgreSQL's socket; then in
     a private folder under the system's temporary folder, removed afterwards. Not inside the
     workspace: that would mean opening every folder above it (a home, pytest's 0700 folders) to
     every local account.
     """
-    temporary = private_postgres_folder() if postgres_cannot_enter(Path(preferred_root)) else None
+    unusable = postgres_cannot_enter(Path(preferred_root)) or not socket_fits(preferred_root)
+    temporary = private_postgres_folder() if unusable else None
     pg = Postgres(temporary or preferred_root)
     try:
         with pg:
