@@ -50,6 +50,7 @@ from mlops_clinic.shared_server import (
     scratch_postgres,
     server_env,
     verify_runs,
+    socket_fits,
     write_auth_config,
 )
 
@@ -337,9 +338,9 @@ def _gone(pid: int, timeout: float = 30) -> bool:
 @pytest.fixture
 def cluster_folder(tmp_path):
     """Where serve's PostgreSQL lives: FOLDER/postgres; as root, when the `postgres` user cannot
-    reach pytest's 0700 folder, a private temporary folder, removed afterwards (the guide's
-    --postgres-folder)."""
-    if postgres_cannot_enter(tmp_path):
+    reach pytest's 0700 folder, or when that folder is too deep for PostgreSQL's socket, a private
+    temporary folder, removed afterwards (the guide's --postgres-folder)."""
+    if postgres_cannot_enter(tmp_path) or not socket_fits(tmp_path / "room" / "postgres"):
         folder = private_postgres_folder()
         yield folder
         shutil.rmtree(folder, ignore_errors=True)
@@ -353,7 +354,8 @@ def _folder_others_can_enter(tmp_path_factory) -> Path:
     if os.geteuid() != 0:
         return tmp_path_factory.mktemp("room-parent")
     for parent in (tempfile.gettempdir(), "/tmp"):
-        if all(path.stat().st_mode & 0o001 for path in [Path(parent), *Path(parent).parents]):
+        if all(path.stat().st_mode & 0o001 for path in [Path(parent), *Path(parent).parents]) \
+                and socket_fits(Path(parent) / "mlops-clinic-room-XXXXXXXX" / "room" / "postgres"):
             folder = Path(tempfile.mkdtemp(prefix="mlops-clinic-room-", dir=parent))
             folder.chmod(0o711)
             return folder

@@ -215,6 +215,11 @@ class Postgres:
                 f"enter {blocked} on the way to {self.root}. Give the cluster a folder it can reach, "
                 f"e.g. `--postgres-folder /srv/clinic-postgres` (the kit creates it, owned by "
                 f"`{self._user}`), or choose a --folder outside {blocked}.")
+        if not socket_fits(self.root):
+            raise SharedServerError(
+                f"{self.root} is too deep a folder for PostgreSQL: the path of its socket inside "
+                f"would pass {MAX_SOCKET_PATH} characters. Choose a shorter one with "
+                "--postgres-folder (e.g. /srv/clinic-postgres).")
         for folder in (self.root, self.data, self.socket_dir):
             folder.mkdir(parents=True, exist_ok=True)
             folder.chmod(0o700)
@@ -230,11 +235,6 @@ class Postgres:
     def init(self) -> "Postgres":
         """initdb, once: local socket connections trusted (the socket folder is private),
         TCP connections need a password (SCRAM)."""
-        if not socket_fits(self.root):
-            raise SharedServerError(
-                f"{self.root} is too deep a folder for PostgreSQL: the path of its socket inside "
-                f"would pass {MAX_SOCKET_PATH} characters. Choose a shorter one with "
-                "--postgres-folder (e.g. /srv/clinic-postgres).")
         self._prepare_folders()
         if not (self.data / "PG_VERSION").exists():
             self._cmd("initdb", "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C",
