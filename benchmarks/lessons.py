@@ -23,7 +23,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from mlops_clinic.course import course_notebooks
+from mlops_clinic.catalogue import course
 from mlops_clinic.execute import execute_notebook
 from mlops_clinic.workspace import Workspace
 
@@ -54,7 +54,7 @@ def main() -> int:
                         help="one shared workspace, in course order, like `clinic run`")
     args = parser.parse_args()
     only = [f"{int(m):02d}" for m in args.only] if args.only else None
-    notebooks = course_notebooks(only)
+    notebooks = course().in_order(only)
     shutil.rmtree(WORK, ignore_errors=True)
     print(f"{'notebook':<40} {'run':<6} {'status':<7} {'seconds':>8} {'CPU s':>7} {'peak MB':>8}")
     worst = 0

@@ -61,3 +61,17 @@ def test_solution_is_read_from_the_solution_notebook(tmp_path, monkeypatch):
     assert solution_code(Q) == "answer = 6 * 7"
     with pytest.raises(LookupError):
         solution_code(Question("q7", "99", _is_42, hints=[]))
+
+
+def test_an_unclosed_solution_region_is_refused_as_the_build_refuses_it(tmp_path, monkeypatch):
+    import json
+
+    from mlops_clinic import paths
+    from mlops_clinic.catalogue import CourseError
+
+    notebook = {"cells": [{"cell_type": "code", "source": [
+        "### BEGIN SOLUTION\n", "answer = 6 * 7\n", "q1.check(answer)\n"]}]}
+    (tmp_path / "99_probe.ipynb").write_text(json.dumps(notebook))
+    monkeypatch.setattr(paths, "SOLUTIONS_DIR", tmp_path)
+    with pytest.raises(CourseError, match="has no matching `### END SOLUTION`"):
+        solution_code(Q)

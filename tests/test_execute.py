@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import nbformat
 import psutil
@@ -26,11 +27,16 @@ from mlops_clinic.execute import (
 
 
 def make_nb(path, *sources):
-    """A notebook with the kit's `parameters` cell first, then one code cell per source."""
+    """A notebook with the kit's `parameters` cell first, then one code cell per source, and the
+    `clinic` metadata the course catalogue reads (module from the file name)."""
+    path = Path(path)
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell("workspace = None", metadata={"tags": ["parameters"]})
     nb.cells = [params] + [nbformat.v4.new_code_cell(s) for s in sources]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    kind = {"notebooks": "lesson", "solutions": "solution"}.get(path.parent.name, "lesson")
+    nb.metadata["clinic"] = {"module": path.name[:2], "kind": kind, "title": path.stem,
+                             "objectives": ["run"], "minutes": {"teaching": 1, "exercises": 0}}
     nbformat.write(nb, path)
     return path
 
@@ -190,11 +196,13 @@ def course(tmp_path, monkeypatch):
 
 
 def test_course_order_lesson_before_its_solution(course):
-    from mlops_clinic.course import _module_ids, course_notebooks
+    from mlops_clinic.catalogue import course as catalogue
+    from mlops_clinic.run import _module_ids
 
     for rel in ("solutions/01_track.ipynb", "notebooks/01_track.ipynb", "notebooks/00_intro.ipynb",
                 "solutions/00_intro_ex.ipynb", "notebooks/10_last.ipynb", "notebooks/README.ipynb"):
-        (course / rel).write_text("{}")
+        make_nb(course / rel)
+    course_notebooks = catalogue().in_order
     names = [f"{p.parent.name}/{p.name}" for p in course_notebooks()]
     assert names == ["notebooks/00_intro.ipynb", "solutions/00_intro_ex.ipynb", "notebooks/01_track.ipynb",
                      "solutions/01_track.ipynb", "notebooks/10_last.ipynb"]
@@ -208,7 +216,7 @@ def test_clinic_run_goes_on_after_a_failure(course, env, monkeypatch, capsys, no
     import argparse
     import types
 
-    from mlops_clinic import course as course_mod
+    from mlops_clinic import run as course_mod
 
     class FakeWorkspace:  # stands in for mlops_clinic.workspace.Workspace
         def __init__(self, root):

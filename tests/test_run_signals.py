@@ -50,6 +50,8 @@ def kit(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("workspace = None", metadata={"tags": ["parameters"]}),
                 nbformat.v4.new_code_cell(SLEEPER)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["clinic"] = {"module": "00", "kind": "lesson", "title": "Sleep", "objectives": ["wait"],
+                             "minutes": {"teaching": 1, "exercises": 0}}
     nbformat.write(nb, tmp_path / "kit" / "notebooks" / "00_sleep.ipynb")
     return tmp_path / "kit"
 
@@ -63,7 +65,7 @@ def clinic_run(kit, tmp_path):
     def start():
         workspace = tmp_path / "workspace"
         run = subprocess.Popen(
-            [sys.executable, "-m", "mlops_clinic.course", "--workspace", str(workspace),
+            [sys.executable, "-m", "mlops_clinic.run", "--workspace", str(workspace),
              "--output", str(tmp_path / "out"), "--timeout", "600"],
             env={**os.environ, "MLOPS_CLINIC_REPO": str(kit)}, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)

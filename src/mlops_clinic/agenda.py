@@ -17,20 +17,20 @@ the plan below.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlops_clinic import paths
+from mlops_clinic.catalogue import Catalogue, CourseError, course
+from mlops_clinic.errors import ClinicError
 
 AGENDA_DIR = paths.REPO_ROOT / "docs" / "instructors"
-NOTEBOOK_NAME = re.compile(r"^(\d\d)_.+\.ipynb$")
 
 
-class AgendaError(ValueError):
-    """A notebook's metadata cannot be turned into an agenda (the message names the fix)."""
+class AgendaError(ClinicError):
+    """A notebook's metadata or a time cannot be turned into an agenda (the message names the fix)."""
 
 
 @dataclass(frozen=True)
@@ -101,37 +101,18 @@ PLANS = {
 
 
 # --- reading the notebooks ----------------------------------------------------------------------
-def read_modules(notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> dict[str, Module]:
-    """Every notebooks/NN_*.ipynb with its `clinic` metadata, by module id."""
-    modules = {}
-    for path in sorted(Path(notebooks_dir).glob("*.ipynb")):
-        match = NOTEBOOK_NAME.match(path.name)
-        if not match:
-            continue
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))["metadata"]["clinic"]
-        except (json.JSONDecodeError, KeyError) as exc:
-            raise AgendaError(f"{path.name}: no readable `clinic` notebook metadata ({exc}); "
-                              "see docs/contributing.md, 'Add or change a lesson'.") from exc
-        minutes = meta.get("minutes") or {}
-        for key in ("teaching", "exercises"):
-            value = minutes.get(key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise AgendaError(f"{path.name}: metadata clinic.minutes.{key} must be a whole number "
-                                  f"of minutes (0 or more), not {value!r}.")
-        module_id = str(meta.get("module", match.group(1)))
-        if module_id != match.group(1):
-            raise AgendaError(f"{path.name}: metadata clinic.module is {module_id!r} but the file name "
-                              f"says {match.group(1)!r}; make them agree.")
-        modules[module_id] = Module(
-            id=module_id,
-            title=str(meta.get("title") or path.stem),
-            notebook=path.name,
-            teaching=minutes["teaching"],
-            exercises=minutes["exercises"],
-            objectives=tuple(meta.get("objectives") or ()),
-        )
-    return modules
+def read_modules(notebooks_dir: Path | None = None) -> dict[str, Module]:
+    """Every lesson of the course (or of the lessons in `notebooks_dir`), by module id, from the
+    catalogue, which validates each notebook's `clinic` metadata."""
+    # (a folder of lessons alone: only its lessons are read)
+    lessons = course() if notebooks_dir is None else Catalogue(Path(notebooks_dir), Path(), Path())
+    try:
+        notebooks = lessons.notebooks("lesson")
+    except CourseError as error:
+        raise AgendaError(error.message, fix=error.fix) from None
+    return {nb.module: Module(id=nb.module, title=nb.title, notebook=nb.name, teaching=nb.teaching,
+                              exercises=nb.exercises, objectives=nb.objectives)
+            for nb in notebooks}
 
 
 # --- the schedule -------------------------------------------------------------------------------
@@ -253,13 +234,13 @@ def agenda_path(plan: Plan, out_dir: Path = AGENDA_DIR) -> Path:
     return Path(out_dir) / f"agenda-{plan.name}.md"
 
 
-def generated(notebooks_dir: Path = paths.NOTEBOOKS_DIR, out_dir: Path = AGENDA_DIR) -> dict[Path, str]:
+def generated(notebooks_dir: Path | None = None, out_dir: Path = AGENDA_DIR) -> dict[Path, str]:
     """Every agenda file and the text it should hold."""
     modules = read_modules(notebooks_dir)
     return {agenda_path(plan, out_dir): render(plan, modules) for plan in PLANS.values()}
 
 
-def stale(notebooks_dir: Path = paths.NOTEBOOKS_DIR, out_dir: Path = AGENDA_DIR) -> list[Path]:
+def stale(notebooks_dir: Path | None = None, out_dir: Path = AGENDA_DIR) -> list[Path]:
     """Agenda files that are missing or differ from what the notebooks give."""
     return [path for path, text in generated(notebooks_dir, out_dir).items()
             if not path.exists() or path.read_text(encoding="utf-8") != text]
@@ -276,37 +257,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        if args.write or args.check:
-            if args.start or args.plan:
-                print("clinic agenda: --start and --plan only apply when printing; the committed agendas "
-                      "use each plan's own start.", file=sys.stderr)
-                return 2
-            if args.check:
-                outdated = stale()
-                for path in outdated:
-                    print(f"{path.relative_to(paths.REPO_ROOT)} does not match the notebooks' minutes: "
-                          "run `clinic agenda --write`.", file=sys.stderr)
-                return 1 if outdated else 0
-            for path, text in generated().items():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if not path.exists() or path.read_text(encoding="utf-8") != text:
-                    path.write_text(text, encoding="utf-8")
-                    print(f"wrote {path.relative_to(paths.REPO_ROOT)}")
-            return 0
-        modules = read_modules()
-        plans = [PLANS[args.plan]] if args.plan else list(PLANS.values())
-        print("\n".join(render(plan, modules, args.start) for plan in plans), end="")
+    if args.write or args.check:
+        if args.start or args.plan:
+            print("clinic agenda: --start and --plan only apply when printing; the committed agendas "
+                  "use each plan's own start.", file=sys.stderr)
+            return 2
+        if args.check:
+            outdated = stale()
+            for path in outdated:
+                print(f"{path.relative_to(paths.REPO_ROOT)} does not match the notebooks' minutes: "
+                      "run `clinic agenda --write`.", file=sys.stderr)
+            return 1 if outdated else 0
+        for path, text in generated().items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+                print(f"wrote {path.relative_to(paths.REPO_ROOT)}")
         return 0
-    except AgendaError as error:
-        print(f"clinic agenda: {error}", file=sys.stderr)
-        return 1
+    modules = read_modules()
+    plans = [PLANS[args.plan]] if args.plan else list(PLANS.values())
+    print("\n".join(render(plan, modules, args.start) for plan in plans), end="")
+    return 0
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="clinic agenda", description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    from mlops_clinic import cli
+
+    return cli.main(["agenda", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -27,24 +27,20 @@ from pathlib import Path
 import nbformat
 
 from . import paths
+from .catalogue import (
+    BEGIN, DROP_TAGS, MD_BEGIN, PAPERMILL_TAGS, PARAMETERS_TAG, CourseError, course, code_regions,
+    markdown_regions, metadata_problems, tags as _tags,
+)
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
-MD_REGION = re.compile(r"<!--\s*(BEGIN|END) SOLUTION\s*-->")
 MD_PLACEHOLDER = "*Write your answer here.*"
 PLACEHOLDER = "____"  # mlops_clinic.checks.____: the checkers say "not attempted" when given it
-DROP_TAGS = {"solution", "instructor"}
-# Cells papermill adds to an executed notebook; never part of the sources.
-PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 # Per-run metadata that would make every refresh a diff: papermill's and the front ends' timings.
 RUN_CELL_METADATA = ("papermill", "execution", "ExecuteTime")
 LEAK_MIN_CHARS = 12
-NN = re.compile(r"^(\d\d)_")
-KINDS = {"notebooks": ("lesson",), "solutions": ("solution", "exercise"), "exercises": ("exercise",)}
 
-
-class BuildError(Exception):
-    """A solution notebook that cannot be turned into an exercise; the message names the place."""
+# A notebook that cannot be turned into its derived files is a course error: the message names the
+# notebook, the cell and the line.
+BuildError = CourseError
 
 
 def _rel(path: Path) -> str:
@@ -55,30 +51,7 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-def _tags(cell) -> set[str]:
-    return set(cell.get("metadata", {}).get("tags", []))
-
-
 # --- exercises from solutions -----------------------------------------------------------------------
-
-
-def _code_regions(source: str, where: str) -> list[tuple[int, int]]:
-    """(begin, end) line indices of each solution region of a code cell, markers included."""
-    regions, begin = [], None
-    for i, line in enumerate(source.splitlines()):
-        mark = line.strip()
-        if mark == BEGIN:
-            if begin is not None:
-                raise BuildError(f"{where}: line {i + 1}: `{BEGIN}` inside another region (line {begin + 1})")
-            begin = i
-        elif mark == END:
-            if begin is None:
-                raise BuildError(f"{where}: line {i + 1}: `{END}` without a `{BEGIN}` before it")
-            regions.append((begin, i))
-            begin = None
-    if begin is not None:
-        raise BuildError(f"{where}: line {begin + 1}: `{BEGIN}` has no matching `{END}`")
-    return regions
 
 
 def _assigned_names(tree: ast.Module) -> list[str]:
@@ -135,7 +108,7 @@ def _placeholder(lines: list[str], indent: str, where: str) -> list[str]:
 
 
 def _exercise_code(source: str, where: str) -> str:
-    regions = _code_regions(source, where)
+    regions = code_regions(source, where)
     if not regions:
         return source
     lines = source.splitlines()
@@ -150,29 +123,9 @@ def _exercise_code(source: str, where: str) -> str:
     return "\n".join(out) + ("\n" if source.endswith("\n") else "")
 
 
-def _md_regions(source: str, where: str) -> list[tuple[int, int, int, int]]:
-    """(outer start, inner start, inner end, outer end) character spans of markdown regions."""
-    spans, open_at = [], None
-    for m in MD_REGION.finditer(source):
-        line = source.count("\n", 0, m.start()) + 1
-        if m.group(1) == "BEGIN":
-            if open_at is not None:
-                raise BuildError(f"{where}: line {line}: `{MD_BEGIN}` inside another region")
-            open_at = m
-        else:
-            if open_at is None:
-                raise BuildError(f"{where}: line {line}: `{MD_END}` without a `{MD_BEGIN}` before it")
-            spans.append((open_at.start(), open_at.end(), m.start(), m.end()))
-            open_at = None
-    if open_at is not None:
-        line = source.count("\n", 0, open_at.start()) + 1
-        raise BuildError(f"{where}: line {line}: `{MD_BEGIN}` has no matching `{MD_END}`")
-    return spans
-
-
 def _exercise_markdown(source: str, where: str) -> str:
     out, pos = [], 0
-    for start, _, _, stop in _md_regions(source, where):
+    for start, _, _, stop in markdown_regions(source, where):
         out += [source[pos:start], MD_PLACEHOLDER]
         pos = stop
     return "".join(out) + source[pos:]
@@ -239,11 +192,11 @@ def _secret_and_public(solution_nb) -> tuple[list[str], set[str]]:
             continue
         hidden: set[int] = set()  # lines (partly) inside a region: not evidence of public text
         if cell.cell_type == "code":
-            for begin, end in _code_regions(cell.source, "leak check"):
+            for begin, end in code_regions(cell.source, "leak check"):
                 hidden.update(range(begin, end + 1))
                 secret += lines[begin + 1:end]
         elif cell.cell_type == "markdown":
-            for start, inner, inner_end, stop in _md_regions(cell.source, "leak check"):
+            for start, inner, inner_end, stop in markdown_regions(cell.source, "leak check"):
                 secret += cell.source[inner:inner_end].splitlines()
                 first, last = cell.source.count("\n", 0, start), cell.source.count("\n", 0, stop)
                 hidden.update(range(first, last + 1))
@@ -281,11 +234,11 @@ def find_leaks(solution_nb, exercise_nb) -> list[str]:
 # --- building exercises/ ------------------------------------------------------------------------------
 
 
-def _plan_exercises(only=None, solutions_dir=None, exercises_dir=None):
+def _plan_exercises(only=None):
     """[(exercise path, problem, new text or None to delete)] for every exercise not up to date."""
-    solutions_dir = Path(solutions_dir or paths.SOLUTIONS_DIR)
-    exercises_dir = Path(exercises_dir or paths.EXERCISES_DIR)
-    sources = sorted(solutions_dir.glob("*.ipynb"))
+    catalogue = course()
+    exercises_dir = Path(catalogue.exercises_dir)
+    sources = catalogue.paths("solution")
     if only is not None:
         wanted = {Path(p).name for p in only}
         sources = [s for s in sources if s.name in wanted]
@@ -308,14 +261,14 @@ def _plan_exercises(only=None, solutions_dir=None, exercises_dir=None):
     return plan
 
 
-def build_exercises(check: bool = False, *, only=None, solutions_dir=None, exercises_dir=None) -> list[Path]:
+def build_exercises(check: bool = False, *, only=None) -> list[Path]:
     """Write exercises/ from solutions/ (or, with `check`, only list what is out of date).
 
     Returns the exercise paths that are (were) missing, stale or extra (without a solution; deleted,
     since exercises/ holds nothing but generated files). `only`: solution paths or names to limit to.
     Raises BuildError on an unclosed marker, a region that is not Python, or a leak.
     """
-    plan = _plan_exercises(only, solutions_dir, exercises_dir)
+    plan = _plan_exercises(only)
     if not check:
         for target, _, text in plan:
             if text is None:
@@ -431,43 +384,10 @@ def _defines(source: str, name: str) -> bool:
     return name in _assigned_names(tree)
 
 
-def _lint_metadata(meta, path: Path) -> list[str]:
-    if not isinstance(meta, dict):
-        return ["no `clinic` notebook metadata (module, title, objectives, minutes ...)"]
-    problems = []
-    prefix = NN.match(path.name)
-    if not prefix:
-        problems.append("file name does not start with a two-digit module number (NN_name.ipynb)")
-    elif meta.get("module") != prefix.group(1):
-        problems.append(f"clinic.module is {meta.get('module')!r}, the file name says {prefix.group(1)!r}")
-    if not isinstance(meta.get("title"), str) or not meta.get("title", "").strip():
-        problems.append("clinic.title is missing or empty")
-    objectives = meta.get("objectives")
-    if not isinstance(objectives, list) or not objectives or not all(
-        isinstance(o, str) and o.strip() for o in objectives
-    ):
-        problems.append("clinic.objectives must be a non-empty list of sentences")
-    if not isinstance(meta.get("prerequisites", []), list):
-        problems.append("clinic.prerequisites must be a list")
-    kind = meta.get("kind")
-    expected = KINDS.get(path.parent.name)
-    if kind not in ("lesson", "exercise", "solution"):
-        problems.append(f"clinic.kind is {kind!r}, not 'lesson', 'exercise' or 'solution'")
-    elif expected and kind not in expected:
-        problems.append(f"clinic.kind is {kind!r} in {path.parent.name}/, expected "
-                        + " or ".join(repr(k) for k in expected))
-    minutes = meta.get("minutes")
-    for part in ("teaching", "exercises"):
-        value = minutes.get(part) if isinstance(minutes, dict) else None
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            problems.append(f"clinic.minutes.{part} must be a whole number of minutes")
-    return problems
-
-
 def _lint_cells(nb, path: Path) -> list[str]:
     problems = []
     code = [c for c in nb.cells if c.cell_type == "code" and not _tags(c) & PAPERMILL_TAGS]
-    if not code or "parameters" not in _tags(code[0]) or not _defines(code[0].source, "workspace"):
+    if not code or PARAMETERS_TAG not in _tags(code[0]) or not _defines(code[0].source, "workspace"):
         problems.append("the first code cell must be tagged `parameters` and set `workspace = None`")
     if len(code) < 2 or not re.search(r"\bsetup\(", code[1].source):
         problems.append("the second code cell must call `setup(...)`")
@@ -489,7 +409,7 @@ def lint(nb_path) -> list[str]:
         nb = nbformat.read(path, as_version=4)
     except Exception as e:  # unreadable JSON: say so instead of crashing the whole check
         return [f"{_rel(path)}: cannot be read as a notebook: {e}"]
-    problems = _lint_metadata(nb.metadata.get("clinic"), path) + _lint_cells(nb, path)
+    problems = metadata_problems(nb.metadata.get("clinic"), path) + _lint_cells(nb, path)
     return [f"{_rel(path)}: {p}" for p in problems]
 
 
@@ -512,17 +432,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _targets(selected) -> tuple[list[Path], list[Path]]:
     """(lessons, solutions) to work on: all, or those named (an exercise names its solution)."""
-    lessons = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
-    solutions = sorted(paths.SOLUTIONS_DIR.glob("*.ipynb"))
+    catalogue = course()
+    lessons, solutions = catalogue.paths("lesson"), catalogue.paths("solution")
     if not selected:
         return lessons, solutions
     picked_l, picked_s = [], []
     for p in selected:
         p = Path(p).resolve()
-        if p.parent == paths.NOTEBOOKS_DIR.resolve():
+        if p.parent == Path(catalogue.notebooks_dir).resolve():
             picked_l.append(p)
-        elif p.parent in (paths.SOLUTIONS_DIR.resolve(), paths.EXERCISES_DIR.resolve()):
-            picked_s.append(paths.SOLUTIONS_DIR / p.name)
+        elif p.parent in (Path(catalogue.solutions_dir).resolve(), Path(catalogue.exercises_dir).resolve()):
+            picked_s.append(Path(catalogue.solutions_dir) / p.name)
         else:
             raise BuildError(f"{p}: not a notebook of notebooks/, solutions/ or exercises/")
     for p in picked_l + picked_s:
@@ -541,55 +461,51 @@ def _check(lessons, solutions, limited: bool, exercises_only: bool) -> list[str]
         problems.append(f"{_rel(target)}: {what}; {fix}run `clinic build --exercises-only`")
     if not exercises_only:
         problems += stale_outputs(lessons + solutions)
-    exercises = [paths.EXERCISES_DIR / s.name for s in solutions]
+    exercises = [Path(course().exercises_dir) / s.name for s in solutions]
     for p in lessons + solutions + [e for e in exercises if e.exists()]:
         problems += lint(p)
     return problems
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        lessons, solutions = _targets(args.paths)
-        limited = bool(args.paths)
-        if args.check:
-            problems = _check(lessons, solutions, limited, args.exercises_only)
-            for line in problems:
-                print(line)
-            print(f"{len(problems)} problem(s)" if problems else "Everything is up to date.")
-            return 1 if problems else 0
-
-        status = 0
-        if not args.exercises_only:
-            todo = lessons + solutions
-            if args.stale_only:
-                stale = {line.split(":", 1)[0] for line in stale_outputs(todo)}
-                todo = [p for p in todo if _rel(p) in stale]
-            root = args.workspace_root or paths.REPO_ROOT / "build" / "refresh"
-            if todo:
-                from .execute import summary_table
-
-                results = refresh_outputs(todo, root, timeout_s=args.timeout)
-                print(summary_table(results), end="")
-                if not all(r.ok for r in results):
-                    print("Outputs of the failed notebooks were left as they were; logs are in "
-                          f"{_rel(root)}/.")
-                    status = 1
-        for target in build_exercises(only=solutions if limited else None):
-            print(f"{'removed' if not target.exists() else 'wrote'} {_rel(target)}")
-        exercises = [paths.EXERCISES_DIR / s.name for s in solutions]
-        problems = [p for nb in lessons + solutions + exercises if nb.exists() for p in lint(nb)]
+    lessons, solutions = _targets(args.paths)
+    limited = bool(args.paths)
+    if args.check:
+        problems = _check(lessons, solutions, limited, args.exercises_only)
         for line in problems:
             print(line)
-        return 1 if problems else status
-    except BuildError as e:
-        print(f"clinic build: {e}", file=sys.stderr)
-        return 1
+        print(f"{len(problems)} problem(s)" if problems else "Everything is up to date.")
+        return 1 if problems else 0
+
+    status = 0
+    if not args.exercises_only:
+        todo = lessons + solutions
+        if args.stale_only:
+            stale = {line.split(":", 1)[0] for line in stale_outputs(todo)}
+            todo = [p for p in todo if _rel(p) in stale]
+        root = args.workspace_root or paths.REPO_ROOT / "build" / "refresh"
+        if todo:
+            from .execute import summary_table
+
+            results = refresh_outputs(todo, root, timeout_s=args.timeout)
+            print(summary_table(results), end="")
+            if not all(r.ok for r in results):
+                print("Outputs of the failed notebooks were left as they were; logs are in "
+                      f"{_rel(root)}/.")
+                status = 1
+    for target in build_exercises(only=solutions if limited else None):
+        print(f"{'removed' if not target.exists() else 'wrote'} {_rel(target)}")
+    exercises = [Path(course().exercises_dir) / s.name for s in solutions]
+    problems = [p for nb in lessons + solutions + exercises if nb.exists() for p in lint(nb)]
+    for line in problems:
+        print(line)
+    return 1 if problems else status
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="clinic build", description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    from mlops_clinic import cli
+
+    return cli.main(["build", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

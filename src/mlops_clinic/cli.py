@@ -6,12 +6,14 @@ import argparse
 import importlib
 import sys
 
+from mlops_clinic.errors import ClinicError
+
 # name -> (module, one-line help). Modules are imported only when their command runs, so
 # `clinic doctor` does not pay for importing papermill or MLflow.
 COMMANDS = {
     "lab": ("mlops_clinic.lab", "open the workshop in JupyterLab (at notebooks/00)"),
     "doctor": ("mlops_clinic.doctor", "check this machine is ready for the workshop"),
-    "run": ("mlops_clinic.course", "run the lessons and solutions headless, with a summary table"),
+    "run": ("mlops_clinic.run", "run the lessons and solutions headless, with a summary table"),
     "batch": ("mlops_clinic.batch.cli", "instructors: papermill batches of notebooks x parameters, and grading"),
     "build": ("mlops_clinic.build", "regenerate exercises/ and committed outputs (--check: fail if stale)"),
     "stop": ("mlops_clinic.stop", "stop every server running in the workspace (by PID); deletes nothing"),
@@ -35,7 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[args.command][0])
     sub = argparse.ArgumentParser(prog=f"clinic {args.command}", description=COMMANDS[args.command][1])
     module.add_arguments(sub)
-    return module.run(sub.parse_args(rest))
+    try:
+        return module.run(sub.parse_args(rest))
+    except ClinicError as error:
+        # The kit's own errors are sentences with their fix: no traceback to read past.
+        print(f"clinic {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from typing import Iterable, NamedTuple
 import nbformat
 import psutil
 
+from .catalogue import source_cells
 from .files import spreadsheet_safe
 from .supervisor import network_isolation
 
@@ -39,8 +40,6 @@ SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
 TOOLS_OUTSIDE_THE_KIT = ("git",)  # the lessons call it; it is not a Python package
 # papermill's exit code when the kernel dies under it (often the out-of-memory killer).
 DEAD_KERNEL_RC = 138
-# Cells papermill adds to the output notebook; they are not cells of the input notebook.
-PAPERMILL_TAGS = ("injected-parameters", "papermill-error-cell-tag")
 # Log text of a kernel that did not come up: a start race worth one more try, not a notebook bug.
 KERNEL_START_RACES = (
     "Kernel didn't respond",
@@ -325,7 +324,7 @@ def _pm(cell) -> dict:
 
 def _input_cells(nb) -> list:
     """The output notebook's cells that were in the input notebook, so indices match it."""
-    return [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(PAPERMILL_TAGS)]
+    return source_cells(nb.cells)
 
 
 def _first_line(source: str) -> str:

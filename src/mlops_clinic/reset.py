@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 from mlops_clinic import stages
+from mlops_clinic.errors import ClinicError
 from mlops_clinic.stop import stop_everything_inside
 from mlops_clinic.workspace import MARKER_FILE, Workspace
-from mlops_clinic.workspace_lock import LOCK_FILES, WorkspaceBusy, workspace_lock
+from mlops_clinic.workspace_lock import LOCK_FILES, workspace_lock
 
 
 def add_arguments(parser) -> None:
@@ -24,10 +25,8 @@ def reset(workspace: Workspace) -> list[str]:
     root = workspace.root
     if root.exists() and not (root / MARKER_FILE).exists() \
             and any(entry.name not in LOCK_FILES for entry in root.iterdir()):
-        raise SystemExit(
-            f"{root} does not look like a clinic workspace (no {MARKER_FILE}); "
-            "refusing to delete it. Check --workspace or $MLOPS_CLINIC_WORKSPACE."
-        )
+        raise ClinicError(f"{root} does not look like a clinic workspace (no {MARKER_FILE}); "
+                          "refusing to delete it.", fix="check --workspace or $MLOPS_CLINIC_WORKSPACE.")
     stopped = stop_everything_inside(workspace)  # a builder stopped here lets go of the lock
     with workspace_lock(workspace, "clinic reset"):
         stopped += stop_everything_inside(workspace)  # started while we waited
@@ -60,11 +59,7 @@ def run(args) -> int:
         if answer.strip().lower() not in {"y", "yes"}:
             print("Nothing deleted.")
             return 1
-    try:
-        stopped = reset(workspace)
-    except WorkspaceBusy as busy:
-        print(f"clinic reset: {busy}", file=sys.stderr)
-        return 1
+    stopped = reset(workspace)
     if stopped:
         print(f"Stopped: {', '.join(stopped)}.")
     print(f"Fresh workspace at {workspace.root}.")

@@ -27,10 +27,12 @@ from pathlib import Path
 
 import psutil
 
+from mlops_clinic.errors import DOCTOR, ClinicError
+
 LOOPBACK = "127.0.0.1"
 
 
-class ServerError(RuntimeError):
+class ServerError(ClinicError, RuntimeError):
     """A server could not start, or did not become ready."""
 
 
@@ -118,7 +120,7 @@ class BackgroundServer:
             )
         except FileNotFoundError as exc:
             raise ServerError(
-                f"Cannot start {self.name}: {command[0]!r} was not found. Run `clinic doctor`."
+                f"Cannot start {self.name}: {command[0]!r} was not found; {DOCTOR}."
             ) from exc
         finally:
             if log is not subprocess.DEVNULL:

@@ -47,6 +47,7 @@ from typing import Iterator
 
 import psutil
 
+from mlops_clinic.errors import ClinicError
 from mlops_clinic.files import write_atomic, write_private
 from mlops_clinic.servers import LOOPBACK, ServerError, free_port
 from mlops_clinic.workspace import TELEMETRY_OFF
@@ -56,7 +57,7 @@ TRACKING_DATABASE, TRACKING_ROLE = "mlflow", "mlflow"
 ACCOUNTS_DATABASE, ACCOUNTS_ROLE = "mlflow_users", "mlflow_accounts"
 
 
-class SharedServerError(RuntimeError):
+class SharedServerError(ClinicError, RuntimeError):
     """PostgreSQL or the tracking server could not be set up (the message names the fix)."""
 
 

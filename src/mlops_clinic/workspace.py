@@ -228,13 +228,11 @@ def _quiet_logger(name: str):
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        from mlops_clinic.stages import failure_advice  # the stages import this module
+        from mlops_clinic.stages import StageError, failure_advice  # the stages import this module
 
         output = (result.stderr or result.stdout).strip()
-        raise RuntimeError(
-            f"Setting up the workspace failed at `{' '.join(cmd[:3])}` in {cwd}:\n"
-            f"{output}\n{failure_advice(output)}"
-        )
+        raise StageError(f"Setting up the workspace failed at `{' '.join(cmd[:3])}` in {cwd}:\n{output}",
+                         fix=failure_advice(output))
 
 
 def shell_exports(workspace: Workspace) -> str:

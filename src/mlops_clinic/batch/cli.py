@@ -182,9 +182,9 @@ def _out(given: Path | None, name: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="clinic batch")
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    from mlops_clinic import cli
+
+    return cli.main(["batch", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 
 from mlops_clinic import paths
+from mlops_clinic.errors import ClinicError
 
 RESERVED = ("workspace",)
 DEFAULT_TIMEOUT_S = 1800.0
@@ -44,7 +45,7 @@ DEFAULT_CELL_TIMEOUT_S = 600.0
 RECORD_FILE = "record.json"
 
 
-class GridError(ValueError):
+class GridError(ClinicError, ValueError):
     """A grid file that cannot be used; the message says what to fix."""
 
 

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from mlops_clinic import paths
+from mlops_clinic import catalogue
 
 
 class _Blank:
@@ -153,25 +153,13 @@ class Question:
 def solution_code(question: Question) -> str:
     """The solution regions of the solution notebook's cell that checks `question`."""
     call = f"{question.name}.check("
-    for notebook in sorted(paths.SOLUTIONS_DIR.glob(f"{question.module}_*.ipynb")):
-        for cell in json.loads(notebook.read_text())["cells"]:
+    notebook = catalogue.course().solution_path(question.module)
+    if notebook is not None:
+        for index, cell in enumerate(json.loads(notebook.read_text(encoding="utf-8"))["cells"]):
             source = "".join(cell["source"])
-            if cell["cell_type"] == "code" and call in source and "### BEGIN SOLUTION" in source:
-                return "\n".join(_regions(source))
+            if cell["cell_type"] == "code" and call in source and catalogue.BEGIN in source:
+                return "\n".join(catalogue.region_lines(source, f"{notebook.name}, cell {index}"))
     raise LookupError(f"No solution cell calls {call}...) in solutions/{question.module}_*.ipynb")
-
-
-def _regions(source: str) -> list[str]:
-    lines, inside, found = source.splitlines(), False, []
-    for line in lines:
-        marker = line.strip()
-        if marker == "### BEGIN SOLUTION":
-            inside = True
-        elif marker == "### END SOLUTION":
-            inside = False
-        elif inside:
-            found.append(line)
-    return found
 
 
 def _show(outcome: Outcome) -> None:

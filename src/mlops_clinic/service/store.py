@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_clinic.errors import ClinicError
 from mlops_clinic.service.schema import MODEL_NAME
 
 logger = logging.getLogger("bentoml.house_price")
@@ -23,7 +24,7 @@ logger = logging.getLogger("bentoml.house_price")
 MLFLOW_FOLDER = "mlflow_model"  # where bentoml.mlflow.import_model puts the MLflow model
 
 
-class ModelNotAvailable(RuntimeError):
+class ModelNotAvailable(ClinicError, RuntimeError):
     """The model to serve is not in the BentoML store (and cannot be imported)."""
 
 

@@ -18,8 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from mlops_clinic.errors import DOCTOR, ClinicError
 from mlops_clinic.workspace import Workspace
 from mlops_clinic.workspace_lock import Holding, WorkspaceBusy, workspace_lock
+
+
+class StageError(ClinicError, RuntimeError):
+    """A stage could not be built: the step, what the tool said, and the fix for it."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,8 @@ def _ensure(name: str, workspace: Workspace, built: list[str], chain: tuple[str,
             lock: Holding) -> None:
     _known(name)
     if name in chain:
-        raise RuntimeError(f"Stages require each other in a loop: {' -> '.join(chain + (name,))}")
+        raise StageError(f"Stages require each other in a loop: {' -> '.join(chain + (name,))}",
+                         fix="change the `requires` of one of them in mlops_clinic/stages/")
     current = STAGES[name]
     for requirement in current.requires:
         _ensure(requirement, workspace, built, chain + (name,), lock)
@@ -91,7 +97,7 @@ _FIXES = (
      "(it deletes everything in this one)."),
 )
 _USUAL_FIX = ("The steps finished before this one are kept: fix what the message above names, then "
-              "run this again. `clinic doctor` checks the installation.")
+              f"run this again. If it looks like the installation, {DOCTOR}.")
 
 
 def failure_advice(output: str) -> str:

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from mlops_clinic.stages import failure_advice, module_needs, stage
+from mlops_clinic.stages import StageError, failure_advice, module_needs, stage
 from mlops_clinic.workspace import Workspace, path_with_kit_tools
 from mlops_clinic.workspace_lock import workspace_lock
 
@@ -29,10 +29,8 @@ def run(ws: Workspace, *cmd: str, cwd: Path | None = None) -> str:
     result = subprocess.run(list(cmd), cwd=cwd or ws.project, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         output = (result.stderr or result.stdout).strip()[-2000:]
-        raise RuntimeError(
-            f"Preparing the workspace failed at `{' '.join(cmd)}` in {cwd or ws.project}:\n"
-            f"{output}\n{failure_advice(output)}"
-        )
+        raise StageError(f"Preparing the workspace failed at `{' '.join(cmd)}` in {cwd or ws.project}:\n"
+                         f"{output}", fix=failure_advice(output))
     return result.stdout
 
 

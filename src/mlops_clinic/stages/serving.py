@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mlops_clinic.stages import failure_advice, module_needs, stage
+from mlops_clinic.stages import StageError, failure_advice, module_needs, stage
 from mlops_clinic.workspace import Workspace, path_with_kit_tools
 
 
@@ -43,7 +43,7 @@ def _in_workspace(ws: Workspace, code: str) -> str:
                             capture_output=True, text=True)
     if result.returncode != 0:
         output = result.stderr.strip()[-2000:]
-        raise RuntimeError(f"Preparing the workspace failed:\n{output}\n{failure_advice(output)}")
+        raise StageError(f"Preparing the workspace failed:\n{output}", fix=failure_advice(output))
     return (result.stdout.strip().splitlines() or [""])[-1]
 
 

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
 import signal
 import sys
 import threading
 from pathlib import Path
 
 from . import paths
+from .catalogue import course
 from .execute import RunResult, execute_notebook, summary_csv, summary_table
 from .files import write_atomic
 from .workspace_lock import workspace_lock
 
-NN = re.compile(r"^(\d\d)_")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -37,17 +36,6 @@ class Stopped(BaseException):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
         self.results = results or []
-
-
-def course_notebooks(only: list[str] | None = None) -> list[Path]:
-    """Lessons and solutions in course order, limited to the module ids in `only` if given."""
-    found = []
-    for rank, folder in ((0, paths.NOTEBOOKS_DIR), (1, paths.SOLUTIONS_DIR)):
-        for nb in Path(folder).glob("*.ipynb"):
-            m = NN.match(nb.name)
-            if m and (not only or m.group(1) in only):
-                found.append((m.group(1), rank, nb.name, nb))
-    return [nb for *_, nb in sorted(found)]
 
 
 def _module_ids(values: list[str] | None) -> list[str] | None:
@@ -139,7 +127,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    notebooks = course_notebooks(_module_ids(args.only))
+    notebooks = course().in_order(_module_ids(args.only))
     if not notebooks:
         print("clinic run: no notebook matches" + (f" --only {' '.join(args.only)}" if args.only else ""),
               file=sys.stderr)
@@ -174,9 +162,9 @@ def _report(results: list[RunResult], output: Path, stopped: Stopped | None) -> 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="clinic run", description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    from mlops_clinic import cli
+
+    return cli.main(["run", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
