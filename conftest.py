@@ -98,12 +98,12 @@ class RunsAgain(pytest.Item):
     right after its cells (same file, so xdist's loadfile keeps it on the same worker)."""
 
     def runtest(self) -> None:
-        from mlops_clinic.execute import execute_notebook
+        from mlops_clinic.execute import ExecutionOptions, execute_notebook
 
         workspace = Workspace(os.environ[WORKSPACE_ENV_VAR])
         result = execute_notebook(self.path, workspace.root.parent / "second-run.ipynb",
                                   parameters={"workspace": str(workspace.root)}, env=workspace.env(),
-                                  cwd=self.path.parent, timeout_s=600)
+                                  cwd=self.path.parent, options=ExecutionOptions(cell_timeout_s=600))
         if result.status != "ok":
             raise RunsAgainFailed(f"the second run in the same workspace failed: {result.error} "
                                   f"at {result.failing_cell}; log: {result.log_path}")

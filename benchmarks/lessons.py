@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from mlops_clinic.catalogue import course
-from mlops_clinic.execute import execute_notebook
+from mlops_clinic.execute import ExecutionOptions, execute_notebook
 from mlops_clinic.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ def _run(notebook: Path, workspace: Workspace, label: str):
     out = WORK / label / notebook.parent.name / notebook.name
     before = _cpu_seconds()
     result = execute_notebook(notebook, out, parameters={"workspace": str(workspace.root)},
-                              env=workspace.env(), cwd=notebook.parent, timeout_s=900)
+                              env=workspace.env(), cwd=notebook.parent, options=ExecutionOptions())
     return result, _cpu_seconds() - before
 
 

@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 from mlops_clinic import build, paths
+from mlops_clinic.execute import ExecutionOptions
 from mlops_clinic.build import (
     BuildError,
     build_exercises,
@@ -371,7 +372,7 @@ def test_refresh_outputs_runs_in_a_fresh_workspace_and_writes_back(tmp_path):
     stale_dir.mkdir(parents=True)
     (stale_dir / "left-over").write_text("old")
 
-    [result] = build.refresh_outputs([path], tmp_path / "runs", timeout_s=60, env_for=lambda d: env)
+    [result] = build.refresh_outputs([path], tmp_path / "runs", options=ExecutionOptions(cell_timeout_s=60), env_for=lambda d: env)
     assert result.status == "ok", result
     assert not (stale_dir / "left-over").exists()  # fresh workspace
     nb = nbformat.read(path, as_version=4)

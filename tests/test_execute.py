@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from mlops_clinic.execute import (
+    ExecutionOptions,
     FailingCell,
     RunResult,
     _last_error,
@@ -59,11 +60,12 @@ def no_process_left():
     assert after <= before, f"processes left behind: {after - before}"
 
 
-def run(tmp_path, env, *sources, **kw):
+def run(tmp_path, env, *sources, kernel_name="python3", **limits):
+    """Execute the sources as a notebook; `limits` are ExecutionOptions' fields (cells: 60 s)."""
     nb = make_nb(tmp_path / "nb.ipynb", *sources)
-    kw.setdefault("timeout_s", 60)
+    options = ExecutionOptions(**{"cell_timeout_s": 60, **limits})
     return execute_notebook(nb, tmp_path / "out" / "nb.ipynb", parameters={"workspace": str(tmp_path)},
-                            env=env, cwd=tmp_path, **kw)
+                            env=env, cwd=tmp_path, options=options, kernel_name=kernel_name)
 
 
 def test_good_notebook_runs_with_parameters_cwd_and_env(tmp_path, env, no_process_left):
@@ -90,7 +92,7 @@ def test_cell_error_names_the_cell_and_the_error(tmp_path, env, no_process_left)
 
 
 def test_cell_over_the_execution_timeout(tmp_path, env, no_process_left):
-    r = run(tmp_path, env, "import time\ntime.sleep(60)", timeout_s=1)
+    r = run(tmp_path, env, "import time\ntime.sleep(60)", cell_timeout_s=1)
     assert r.status == "timeout"
     assert r.failing_cell == FailingCell(1, "import time")
     assert r.error.startswith("CellTimeoutError: ")
@@ -135,7 +137,7 @@ def test_kernel_that_never_starts_is_retried(tmp_path, env, no_process_left):
     spec.mkdir(parents=True)
     argv = [sys.executable, "-c", "raise SystemExit(3)", "{connection_file}"]
     (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "broken", "language": "python"}))
-    r = run(tmp_path, env, "print(1)", kernel_name="broken", retries_on_kernel_start=1, start_timeout_s=20)
+    r = run(tmp_path, env, "print(1)", kernel_name="broken", start_retries=1, start_timeout_s=20)
     assert r.status == "failed" and r.attempts == 2
     assert "Kernel died before replying to kernel_info" in r.error
     assert "did not start in 2 attempts" in r.error
@@ -241,7 +243,7 @@ def test_clinic_run_goes_on_after_a_failure(course, env, monkeypatch, capsys, no
 
     parser = argparse.ArgumentParser()
     course_mod.add_arguments(parser)
-    args = parser.parse_args(["--workspace", str(ws), "--output", str(course / "out"), "--timeout", "60"])
+    args = parser.parse_args(["--workspace", str(ws), "--output", str(course / "out"), "--cell-timeout", "60"])
     assert course_mod.run(args) == 1
     out = capsys.readouterr().out
     assert "notebooks/00_intro.ipynb  failed" in out and "solutions/00_intro.ipynb  ok" in out

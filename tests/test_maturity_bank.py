@@ -10,7 +10,7 @@ from mlops_clinic import paths
 from mlops_clinic.maturity import bank as bank_module
 from mlops_clinic.maturity.bank import (BANK_FILE, COURSE_MODULES, GOOGLE_LEVELS, LEVEL_NAMES, LEVELS,
                                         MICROSOFT_LEVELS, MODULES_WITH_CHECKPOINT, BankError, load_bank, validate)
-from mlops_clinic.maturity.mltestscore import load_rubric
+from mlops_clinic.maturity.mltestscore import RUBRIC_FILE, load_rubric
 from mlops_clinic.maturity.report import example_answers, lifecycle_phases
 
 
@@ -118,6 +118,30 @@ def test_a_broken_bank_file_is_refused_with_every_problem_listed(tmp_path, raw):
     path.write_text("levels: [unclosed")
     with pytest.raises(BankError, match="not valid YAML"):
         bank_module.load_bank(path)
+
+
+def test_a_bank_of_the_wrong_shape_gets_its_problems_listed_not_a_crash(raw):
+    broken = copy.deepcopy(raw)
+    broken["levels"][2]["level"] = "two"
+    broken["checkpoints"][0]["questions"][0]["options"] = "all of them"
+    assert validate(broken) == ["levels[2]: `level` should be 0, 1, 2 or 3",
+                                "business.use_cases: `options` should be a valid list"]
+
+
+def test_a_broken_ml_test_score_file_is_refused_with_every_problem_and_its_place(tmp_path):
+    broken = yaml.safe_load(RUBRIC_FILE.read_text())
+    broken["sections"][1]["tests"][0].pop("name")
+    broken["sections"][3]["tests"].pop()
+    broken["bands"][2]["up_to"] = 1.5
+    path = tmp_path / "ml_test_score.yaml"
+    path.write_text(yaml.safe_dump(broken))
+    with pytest.raises(ValueError) as error:
+        load_rubric(path)
+    assert "ml_test_score.yaml has 3 problem(s)" in str(error.value)
+    for problem in ("sections[1] (model).tests[0] (model.1): `name` is missing",
+                    "sections[3] (monitoring): `tests` must be 7 tests; there are 6",
+                    "bands: score 2 falls in 0 bands"):
+        assert problem in str(error.value)
 
 
 def test_the_ml_test_score_rubric_has_28_tests_in_4_sections_of_7_and_covering_bands():

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from mlops_clinic import paths
-from mlops_clinic.execute import execute_notebook
+from mlops_clinic.execute import ExecutionOptions, execute_notebook
 from mlops_clinic.maturity import ENV_VAR
 from mlops_clinic.workspace import Workspace
 
@@ -24,7 +24,7 @@ def run(notebook, out, workspace, **parameters):
     env = {**workspace.env(), ENV_VAR: ""}
     env.update(parameters.pop("env", {}))
     result = execute_notebook(notebook, out, parameters={"workspace": str(workspace.root), **parameters},
-                              env=env, cwd=notebook.parent, timeout_s=300)
+                              env=env, cwd=notebook.parent, options=ExecutionOptions(cell_timeout_s=300))
     assert result.ok, f"{notebook.name}: {result.status} at {result.failing_cell}: {result.error} (log {result.log_path})"
     return out
 

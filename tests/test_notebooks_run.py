@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from mlops_clinic import paths
-from mlops_clinic.execute import execute_notebook
+from mlops_clinic.execute import ExecutionOptions, execute_notebook
 from mlops_clinic.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -33,7 +33,7 @@ def _id(path: Path) -> str:
 
 def _run(notebook: Path, workspace: Workspace, output: Path):
     return execute_notebook(notebook, output, parameters={"workspace": str(workspace.root)},
-                            env=workspace.env(), cwd=notebook.parent, timeout_s=600)
+                            env=workspace.env(), cwd=notebook.parent, options=ExecutionOptions(cell_timeout_s=600))
 
 
 def _check_outcomes(executed) -> list[str]:

@@ -66,7 +66,7 @@ def clinic_run(kit, tmp_path):
         workspace = tmp_path / "workspace"
         run = subprocess.Popen(
             [sys.executable, "-m", "mlops_clinic.run", "--workspace", str(workspace),
-             "--output", str(tmp_path / "out"), "--timeout", "600"],
+             "--output", str(tmp_path / "out"), "--cell-timeout", "600"],
             env={**os.environ, "MLOPS_CLINIC_REPO": str(kit)}, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
         started.append(psutil.Process(run.pid))

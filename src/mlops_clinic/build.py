@@ -27,6 +27,7 @@ from pathlib import Path
 import nbformat
 
 from . import paths
+from .execute import ExecutionOptions, add_execution_arguments, options_from
 from .catalogue import (
     BEGIN, DROP_TAGS, MD_BEGIN, PAPERMILL_TAGS, PARAMETERS_TAG, CourseError, course, code_regions,
     markdown_regions, metadata_problems, tags as _tags,
@@ -325,7 +326,8 @@ def clean_executed(executed, original):
     return nb
 
 
-def refresh_outputs(nb_paths, workspace_root_dir, *, timeout_s: float = 900, env_for=None):
+def refresh_outputs(nb_paths, workspace_root_dir, *, options: ExecutionOptions = ExecutionOptions(),
+                    env_for=None):
     """Run each lesson/solution in a fresh workspace of its own and write its outputs back in place.
 
     `env_for(workspace_dir) -> dict` gives the kernel's environment (default: the kit's
@@ -349,7 +351,7 @@ def refresh_outputs(nb_paths, workspace_root_dir, *, timeout_s: float = 900, env
         ws.mkdir(parents=True)
         result = execute_notebook(
             path, run_dir / path.name, parameters={"workspace": str(ws)}, env=env_for(ws),
-            cwd=path.parent, timeout_s=timeout_s,
+            cwd=path.parent, options=options,
         )
         if result.ok:
             original = nbformat.read(path, as_version=4)
@@ -427,7 +429,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="refresh outputs only of notebooks whose sources changed")
     parser.add_argument("--workspace-root", type=Path, default=None,
                         help="where the fresh workspaces of the runs go (default build/refresh)")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds allowed per cell")
+    add_execution_arguments(parser)
 
 
 def _targets(selected) -> tuple[list[Path], list[Path]]:
@@ -487,7 +489,7 @@ def run(args: argparse.Namespace) -> int:
         if todo:
             from .execute import summary_table
 
-            results = refresh_outputs(todo, root, timeout_s=args.timeout)
+            results = refresh_outputs(todo, root, options=options_from(args))
             print(summary_table(results), end="")
             if not all(r.ok for r in results):
                 print("Outputs of the failed notebooks were left as they were; logs are in "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mlops_clinic import paths, pins
 from mlops_clinic.servers import free_port
-from mlops_clinic.workspace import TELEMETRY_OFF, Workspace
+from mlops_clinic.workspace import TELEMETRY_OFF, Workspace, add_workspace_argument
 
 MIN_PYTHON = (3, 11)
 MIN_FREE_DISK_GB = 2.0
@@ -176,7 +176,7 @@ def doctor(workspace: Workspace | None = None) -> bool:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--workspace", help="workspace directory (default: $MLOPS_CLINIC_WORKSPACE or workspace/)")
+    add_workspace_argument(parser)
 
 
 def run(args) -> int:

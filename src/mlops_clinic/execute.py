@@ -78,6 +78,40 @@ class RunResult:
         return self.status == "ok"
 
 
+@dataclass(frozen=True)
+class ExecutionOptions:
+    """How notebooks are run: limits and retries, their defaults written here once. The commands
+    build one (`options_from(args)`) and pass it down unchanged to execute_notebook."""
+
+    cell_timeout_s: float = 900  # seconds per cell (papermill's --execution-timeout)
+    start_timeout_s: float = 120  # seconds for a kernel to start
+    start_retries: int = 2  # more tries when a kernel fails to start: a start race, not a bug
+    wall_timeout_s: float | None = None  # seconds for the whole notebook; None: no limit
+
+
+def add_execution_arguments(parser, *, whole_run: bool = False) -> None:
+    """The options' command-line flags, for every command that runs notebooks."""
+    defaults = ExecutionOptions()
+    parser.add_argument("--cell-timeout", type=float, default=None, metavar="SECONDS",
+                        help=f"seconds allowed per cell (default {defaults.cell_timeout_s:g})")
+    parser.add_argument("--start-timeout", type=float, default=defaults.start_timeout_s, metavar="SECONDS",
+                        help="seconds for a kernel to start")
+    parser.add_argument("--start-retries", type=int, default=defaults.start_retries,
+                        help="retries when a kernel fails to start (a start race, not a notebook error)")
+    if whole_run:
+        parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                            help="seconds allowed for a whole notebook")
+
+
+def options_from(args) -> ExecutionOptions:
+    """The options the flags of `add_execution_arguments` ask for (defaults where absent)."""
+    defaults = ExecutionOptions()
+    return ExecutionOptions(
+        cell_timeout_s=args.cell_timeout or defaults.cell_timeout_s,
+        start_timeout_s=args.start_timeout, start_retries=args.start_retries,
+        wall_timeout_s=getattr(args, "timeout", None) or defaults.wall_timeout_s)
+
+
 def execute_notebook(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -85,17 +119,12 @@ def execute_notebook(
     parameters: dict,
     env: dict[str, str] | None = None,
     cwd: str | os.PathLike | None = None,
-    timeout_s: float = 900,
-    start_timeout_s: float = 120,
-    retries_on_kernel_start: int = 2,
+    options: ExecutionOptions = ExecutionOptions(),
     kernel_name: str | None = "python3",
-    wall_timeout_s: float | None = None,
     isolate: bool = False,
 ) -> RunResult:
-    """Execute `input_path` into `output_path` with papermill in a subprocess.
-
-    `timeout_s` limits each cell (papermill's --execution-timeout); `wall_timeout_s`, if given,
-    limits the whole run. `env` is laid over this process's environment. `kernel_name` defaults to
+    """Execute `input_path` into `output_path` with papermill in a subprocess, within `options`'
+    limits. `env` is laid over this process's environment. `kernel_name` defaults to
     "python3", the kernel of this very interpreter, whatever kernel the notebook was saved with.
     papermill's own output (cell outputs included) goes to `<output>.log` next to the output.
 
@@ -114,8 +143,8 @@ def execute_notebook(
     cmd = [
         sys.executable, "-m", "papermill", str(inp), str(out),
         "--cwd", str(run_cwd),
-        "--execution-timeout", str(max(1, math.ceil(timeout_s))),
-        "--start-timeout", str(max(1, math.ceil(start_timeout_s))),
+        "--execution-timeout", str(max(1, math.ceil(options.cell_timeout_s))),
+        "--start-timeout", str(max(1, math.ceil(options.start_timeout_s))),
         # JSON is YAML: values keep their types (-p would turn the string "1" into an int).
         "-y", json.dumps(parameters),
         "--log-output", "--no-progress-bar",
@@ -137,7 +166,7 @@ def execute_notebook(
             log_start = log_path.stat().st_size  # judge each attempt by its own part of the log
             run = _Supervised.start(cmd, log, full_env, out.with_suffix(".supervisor.json"), cut_network)
             try:
-                deadline = started + wall_timeout_s if wall_timeout_s else None
+                deadline = started + options.wall_timeout_s if options.wall_timeout_s else None
                 over_time = run.wait(deadline)
             finally:
                 run.stop()
@@ -147,10 +176,10 @@ def execute_notebook(
         leftovers += report["leftovers"]
         network = report["network"] or network
         log_text = log_path.read_bytes()[log_start:].decode("utf-8", errors="replace")
-        status, cell, error = _classify(rc, over_time, out, log_text, wall_timeout_s)
+        status, cell, error = _classify(rc, over_time, out, log_text, options.wall_timeout_s)
         if status == "ok" or over_time or not _start_race(log_text, out):
             break
-        if attempt > retries_on_kernel_start:
+        if attempt > options.start_retries:
             error = f"{error} (the kernel did not start in {attempt} attempts)"
             break
 

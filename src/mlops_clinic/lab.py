@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from mlops_clinic import paths, stages
-from mlops_clinic.workspace import Workspace
+from mlops_clinic.workspace import Workspace, add_workspace_argument
 
 FIRST_NOTEBOOK = "notebooks/00_welcome.ipynb"
 
@@ -53,7 +53,7 @@ def lab_command(*, port: int | None = None, open_browser: bool = True,
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--workspace", help="workspace directory (default: $MLOPS_CLINIC_WORKSPACE or workspace/)")
+    add_workspace_argument(parser)
     parser.add_argument("--port", type=int, help="port for JupyterLab (default: 8888 or the next free one)")
     parser.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
 

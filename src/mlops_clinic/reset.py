@@ -11,12 +11,12 @@ from pathlib import Path
 from mlops_clinic import stages
 from mlops_clinic.errors import ClinicError
 from mlops_clinic.stop import stop_everything_inside
-from mlops_clinic.workspace import MARKER_FILE, Workspace
+from mlops_clinic.workspace import MARKER_FILE, Workspace, add_workspace_argument
 from mlops_clinic.workspace_lock import LOCK_FILES, workspace_lock
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--workspace", help="workspace directory (default: $MLOPS_CLINIC_WORKSPACE or workspace/)")
+    add_workspace_argument(parser)
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 

@@ -19,8 +19,12 @@ from pathlib import Path
 
 from . import paths
 from .catalogue import course
-from .execute import RunResult, execute_notebook, summary_csv, summary_table
+from .execute import (
+    ExecutionOptions, RunResult, add_execution_arguments, execute_notebook, options_from, summary_csv,
+    summary_table,
+)
 from .files import write_atomic
+from .workspace import add_workspace_argument
 from .workspace_lock import workspace_lock
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -50,8 +54,8 @@ def _module_ids(values: list[str] | None) -> list[str] | None:
     return ids
 
 
-def run_course(notebooks: list[Path], output: Path, *, workspace=None, timeout_s: float = 900,
-               echo=print) -> list[RunResult]:
+def run_course(notebooks: list[Path], output: Path, *, workspace=None,
+               options: ExecutionOptions = ExecutionOptions(), echo=print) -> list[RunResult]:
     """Execute `notebooks` one after the other into `output`, all in the same workspace.
 
     Raises Stopped (with the results so far) when a signal stops the run.
@@ -62,10 +66,10 @@ def run_course(notebooks: list[Path], output: Path, *, workspace=None, timeout_s
     # The whole course holds the workspace: a notebook opened meanwhile waits instead of building
     # the same stages. The kernels run below this process, so their own setup goes on.
     with workspace_lock(ws, "clinic run"):
-        return _run_in(ws, notebooks, output, timeout_s=timeout_s, echo=echo)
+        return _run_in(ws, notebooks, output, options=options, echo=echo)
 
 
-def _run_in(ws, notebooks: list[Path], output: Path, *, timeout_s: float, echo) -> list[RunResult]:
+def _run_in(ws, notebooks: list[Path], output: Path, *, options: ExecutionOptions, echo) -> list[RunResult]:
     env, ws_dir = ws.env(), str(ws.root)
     results: list[RunResult] = []
     running = None
@@ -75,7 +79,7 @@ def _run_in(ws, notebooks: list[Path], output: Path, *, timeout_s: float, echo) 
             target = output / nb.parent.name / nb.name  # a lesson and a solution may share a name
             echo(f"[{i}/{len(notebooks)}] {nb.parent.name}/{nb.name} ...", end=" ", flush=True)
             r = execute_notebook(nb, target, parameters={"workspace": ws_dir}, env=env, cwd=nb.parent,
-                                 timeout_s=timeout_s)
+                                 options=options)
             results.append(r)
             running = None
             echo(f"{r.status} in {r.duration_s:.1f} s" + (f": {r.error}" if r.error else ""))
@@ -119,11 +123,10 @@ def stop_on_signals():
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, default=None,
                         help="folder for the executed notebooks, logs and summary.csv (default build/run)")
-    parser.add_argument("--workspace", type=Path, default=None,
-                        help="workspace to run in (default: the participant's workspace)")
+    add_workspace_argument(parser)
     parser.add_argument("--only", action="append", metavar="NN",
                         help="run only these modules (repeat, or 01,02)")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds allowed per cell")
+    add_execution_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     stopped = None
     with stop_on_signals():
         try:
-            results = run_course(notebooks, output, workspace=args.workspace, timeout_s=args.timeout)
+            results = run_course(notebooks, output, workspace=args.workspace, options=options_from(args))
         except Stopped as stop:
             results, stopped = stop.results, stop
         hold_signals()

@@ -11,11 +11,11 @@ import os
 from pathlib import Path
 
 from mlops_clinic.servers import processes_inside, stop_all_recorded, stop_processes
-from mlops_clinic.workspace import Workspace
+from mlops_clinic.workspace import Workspace, add_workspace_argument
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--workspace", help="workspace directory (default: $MLOPS_CLINIC_WORKSPACE or workspace/)")
+    add_workspace_argument(parser)
 
 
 def stop_everything_inside(workspace: Workspace) -> list[str]:

@@ -206,6 +206,12 @@ class Workspace:
         return str(self.root)
 
 
+def add_workspace_argument(parser) -> None:
+    """`--workspace`, as every command that works on a workspace takes it."""
+    parser.add_argument("--workspace", help=f"workspace directory (default: ${WORKSPACE_ENV_VAR} or workspace/ "
+                                            "in the kit)")
+
+
 def path_with_kit_tools(path: str) -> str:
     """PATH with the kit's own bin directory first, so `!dvc`, `!mlflow` and `!bentoml` cells run
     the pinned tools even when JupyterLab was started without activating the environment."""
@@ -249,6 +255,6 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(prog="python -m mlops_clinic.workspace")
     parser.add_argument("--exports", action="store_true", help="print shell exports for the workspace")
-    parser.add_argument("--workspace", help="workspace directory")
+    add_workspace_argument(parser)
     args = parser.parse_args()
     print(shell_exports(Workspace.resolve(args.workspace)))

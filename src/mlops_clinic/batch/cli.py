@@ -22,6 +22,7 @@ from mlops_clinic import paths
 from mlops_clinic.batch.plan import DEFAULT_CELL_TIMEOUT_S, DEFAULT_TIMEOUT_S, GridError, Run, load_grid, plan
 from mlops_clinic.batch.report import summary_line, write_summary
 from mlops_clinic.batch.run import is_finished, read_record
+from mlops_clinic.execute import ExecutionOptions, add_execution_arguments, options_from
 from mlops_clinic.supervisor import network_isolation
 
 GRID_HELP = """\
@@ -70,13 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="runs at once (default: the grid's, else 1; each run is a kernel, often 300-1000 MB)")
         p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run on a Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a local process pool")
-        p.add_argument("--timeout", type=float, default=None,
-                       help=f"whole-run limit per notebook in seconds (default: the grid's, else {DEFAULT_TIMEOUT_S:g})")
-        p.add_argument("--cell-timeout", type=float, default=None,
-                       help=f"limit per cell in seconds (default: the grid's, else {DEFAULT_CELL_TIMEOUT_S:g})")
-        p.add_argument("--start-timeout", type=float, default=120, help="seconds for a kernel to start")
-        p.add_argument("--start-retries", type=int, default=2,
-                       help="retries when a kernel fails to start (a start race, not a notebook error)")
+        # --timeout and --cell-timeout replace the grid's limits (default: the grid's, else
+        # DEFAULT_TIMEOUT_S and DEFAULT_CELL_TIMEOUT_S of batch/plan.py)
+        add_execution_arguments(p, whole_run=True)
         p.add_argument("--force", action="store_true", help="rerun every run, even those already finished")
         p.add_argument("--retry-failed", action="store_true", help="rerun the finished runs that were not ok")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -124,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         records, wall = run_batch(runs, out, concurrency=concurrency, scheduler=args.scheduler,
                                   force=args.force, retry_failed=args.retry_failed,
-                                  start_timeout_s=args.start_timeout, start_retries=args.start_retries,
+                                  options=options_from(args),
                                   progress=not args.no_progress)
     except KeyboardInterrupt:
         print("\nclinic batch: interrupted. Finished runs keep their records: run the same command "
@@ -148,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_batch(runs: list[Run], out: Path, *, concurrency: int = 1, scheduler: str | None = None,
               force: bool = False, retry_failed: bool = False, progress: bool = True,
-              start_timeout_s: float = 120, start_retries: int = 2, executor_factory=None,
+              options: ExecutionOptions = ExecutionOptions(), executor_factory=None,
               echo=None) -> tuple[list[dict[str, Any]], float]:
     """Run what is not finished yet, then write the summary of every run; (records, wall seconds)."""
     from mlops_clinic.batch.executors import execute_runs
@@ -168,7 +165,7 @@ def run_batch(runs: list[Run], out: Path, *, concurrency: int = 1, scheduler: st
         say(f"{len(done)} run(s) already finished, skipped (--force reruns them); {len(todo)} to run")
     started = time.monotonic()
     new = execute_runs(todo, concurrency=concurrency, scheduler=scheduler, progress=progress,
-                       start_timeout_s=start_timeout_s, start_retries=start_retries,
+                       options=options,
                        executor_factory=executor_factory, echo=echo) if todo else []
     wall = time.monotonic() - started
     done.update({r["id"]: r for r in new})

@@ -25,6 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from mlops_clinic.batch.plan import Run
+from mlops_clinic.execute import ExecutionOptions
 from mlops_clinic.batch.run import error_record, run_one, write_record
 
 Record = dict[str, Any]
@@ -59,8 +60,7 @@ def execute_runs(
     concurrency: int = 1,
     scheduler: str | None = None,
     executor_factory: Callable[[], contextlib.AbstractContextManager[cf.Executor]] | None = None,
-    start_timeout_s: float = 120,
-    start_retries: int = 2,
+    options: ExecutionOptions = ExecutionOptions(),
     progress: bool = True,
     echo: Callable[[str], None] | None = None,
 ) -> list[Record]:
@@ -86,7 +86,7 @@ def execute_runs(
                 bar = bar or _progress_bar(len(runs), progress)
                 say = echo or bar.write
                 broken = _drain(executor, pending, records, concurrency, bar, say, counts,
-                                dict(start_timeout_s=start_timeout_s, start_retries=start_retries))
+                                {"options": options})
             if not broken:
                 break
             say("the worker pool broke (a worker process died); going on with a fresh pool")

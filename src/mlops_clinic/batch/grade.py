@@ -30,20 +30,17 @@ import csv
 import hashlib
 import importlib
 import io
-import re
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
 from mlops_clinic.batch.plan import DEFAULT_CELL_TIMEOUT_S, DEFAULT_TIMEOUT_S, Run, fingerprint, run_identifier
-from mlops_clinic.batch.report import _e, _page
+from mlops_clinic.catalogue import ALLOW_ERRORS_TAG, module_of_name, source_cells
 from mlops_clinic.files import spreadsheet_safe, write_atomic
+from mlops_clinic.html_page import Cell, table_page
 
 Record = dict[str, Any]
-MODULE = re.compile(r"^(\d\d)_")
-ALLOW_ERRORS_TAG = "raises-exception"  # nbclient runs on past an error in a cell with this tag
-PAPERMILL_TAGS = ("injected-parameters", "papermill-error-cell-tag")
 
 
 class Unreadable(Exception):
@@ -144,8 +141,7 @@ def module_of(nb, filename: str) -> str | None:
     module = (nb.metadata.get("clinic") or {}).get("module")
     if module:
         return str(module)
-    m = MODULE.match(filename)
-    return m.group(1) if m else None
+    return module_of_name(filename)
 
 
 def expected_questions(module: str | None) -> list[list[str]]:
@@ -173,7 +169,7 @@ def allow_errors(nb):
 def graded(record: Record, nb, questions: list[list[str]]) -> None:
     """Add each question's outcome to `record`; a notebook that ran to its end is "ok" even when a
     participant's cell raised (that is a grade, in `cell_errors`, not a failed run)."""
-    cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(PAPERMILL_TAGS)]
+    cells = source_cells(nb.cells)
     code = [c for c in cells if c.cell_type == "code"]
     errors = [(i, c) for i, c in enumerate(cells) if _error_of(c)]
     record["cell_errors"] = len(errors)
@@ -260,19 +256,16 @@ COLOURS = {"correct": "#dcfce7", "wrong": "#fee2e2", "not attempted": "#f3f4f6"}
 def grades_html(records: list[Record]) -> str:
     questions, rows = grade_rows(records)
     head = ["participant", "notebook", "status", *questions, "correct", "error"]
-    body = []
-    for row in rows:
-        cells = "".join(
-            f'<td style="background:{COLOURS.get(row[q], "#fef3c7" if row[q] else "#fff")}">{_e(row[q])}</td>'
-            for q in questions)
-        body.append(f"<tr><td>{_e(row['participant'])}</td><td>{_e(row['notebook'])}</td>"
-                    f"<td>{_e(row['status'])}</td>{cells}"
-                    f"<td class=n>{row['correct']}/{row['questions']}</td><td>{_e(row['error'])}</td></tr>")
+    cells = [[row["participant"], row["notebook"], row["status"],
+              *(Cell(row[q], style=f"background:{COLOURS.get(row[q], '#fef3c7' if row[q] else '#fff')}")
+                for q in questions),
+              Cell(f"{row['correct']}/{row['questions']}", number=True), row["error"]]
+             for row in rows]
     correct = sum(row["correct"] for row in rows)
     total = sum(row["questions"] for row in rows)
     summary = (f"{len({row['participant'] for row in rows})} participant(s), {len(rows)} notebook(s); "
                f"{correct} of {total} question outcomes correct; {network_line(records)}")
-    return _page("Grades", summary, head, body)
+    return table_page("Grades", summary, head, cells)
 
 
 def write_grades(out: Path, records: list[Record]) -> tuple[Path, Path]:

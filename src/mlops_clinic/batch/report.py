@@ -9,7 +9,6 @@ the executed notebook relative to the batch folder.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from collections import Counter
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_clinic.files import spreadsheet_safe, write_atomic
+from mlops_clinic.html_page import BREAK, Cell, element, join, table_page
 
 Record = dict[str, Any]
 
@@ -92,29 +92,26 @@ def summary_line(records: list[Record], wall_s: float | None = None) -> str:
 
 
 def summary_html(records: list[Record], *, title: str = "Batch summary", wall_s: float | None = None) -> str:
-    rows = summary_rows(records)
     head = ("run", "notebook", "parameters", "status", "seconds", "peak MB", "attempts", "failing cell",
             "error", "checks", "maturity")
-    body = []
-    for row in rows:
-        status = row["status"]
-        cell = (f"{row['failing_cell']}: <code>{_e(row['failing_source'])}</code>"
-                if row["failing_cell"] != "" else "")
-        checks = (f"{row['checks_correct']}/{row['checks_total']} correct"
-                  f"<br><small>{_e(row['checks'])}</small>" if row["checks"] else "")
-        maturity = (f"overall {row['maturity_overall']}, weakest {_e(row['maturity_weakest'])}"
-                    f"<br><small>{_e(row['maturity_levels'])}</small>"
-                    if row["maturity_overall"] != "" or row["maturity_weakest"] else "")
-        run = (f'<a href="{_e(row["output"])}">{_e(row["run"])}</a>' if row["output"] else _e(row["run"]))
-        body.append(
-            "<tr>"
-            f"<td>{run}</td><td>{_e(row['notebook'])}</td><td><code>{_e(row['parameters'])}</code></td>"
-            f'<td style="color:{STATUS_COLOURS.get(status, "#111827")};font-weight:bold">{_e(status)}</td>'
-            f"<td class=n>{row['duration_s']}</td><td class=n>{row['peak_mb']}</td>"
-            f"<td class=n>{row['attempts']}</td><td>{cell}</td><td>{_e(row['error'])}</td>"
-            f"<td>{checks}</td><td>{maturity}</td>"
-            "</tr>")
-    return _page(title, summary_line(records, wall_s), head, body)
+    rows = [_summary_cells(row) for row in summary_rows(records)]
+    return table_page(title, summary_line(records, wall_s), head, rows)
+
+
+def _summary_cells(row: dict[str, Any]) -> list[object]:
+    status = row["status"]
+    failing = (join(f"{row['failing_cell']}: ", element("code", row["failing_source"]))
+               if row["failing_cell"] != "" else "")
+    checks = (join(f"{row['checks_correct']}/{row['checks_total']} correct", BREAK, element("small", row["checks"]))
+              if row["checks"] else "")
+    maturity = (join(f"overall {row['maturity_overall']}, weakest {row['maturity_weakest']}", BREAK,
+                     element("small", row["maturity_levels"]))
+                if row["maturity_overall"] != "" or row["maturity_weakest"] else "")
+    return [element("a", row["run"], href=row["output"]) if row["output"] else row["run"],
+            row["notebook"], element("code", row["parameters"]),
+            Cell(status, style=f"color:{STATUS_COLOURS.get(status, '#111827')};font-weight:bold"),
+            Cell(row["duration_s"], number=True), Cell(row["peak_mb"], number=True),
+            Cell(row["attempts"], number=True), failing, row["error"], checks, maturity]
 
 
 def write_summary(out: Path, records: list[Record], *, title: str = "Batch summary",
@@ -124,28 +121,6 @@ def write_summary(out: Path, records: list[Record], *, title: str = "Batch summa
     write_atomic(csv_path, summary_csv(records))
     write_atomic(html_path, summary_html(records, title=title, wall_s=wall_s))
     return csv_path, html_path
-
-
-# --- shared with grade.py -----------------------------------------------------------------------------
-
-
-def _page(title: str, summary: str, head: Iterable[str], body: list[str]) -> str:
-    return (
-        "<!DOCTYPE html>\n<html><head><meta charset=utf-8>"
-        f"<title>{_e(title)}</title><style>"
-        "body{font-family:system-ui,sans-serif;margin:1.5em;color:#111827}"
-        "table{border-collapse:collapse;font-size:13px}"
-        "th,td{border:1px solid #d1d5db;padding:4px 6px;vertical-align:top;text-align:left}"
-        "th{background:#f3f4f6}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-        "</style></head><body>\n"
-        f"<h1>{_e(title)}</h1>\n<p>{_e(summary)}</p>\n<table>\n<tr>"
-        + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>\n"
-        + "\n".join(body) + "\n</table>\n</body></html>\n"
-    )
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value))
 
 
 def _params(params: dict[str, Any]) -> str:

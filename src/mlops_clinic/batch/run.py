@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mlops_clinic.batch.plan import Run
+from mlops_clinic.execute import ExecutionOptions
 from mlops_clinic.files import write_atomic
 
 # A run's outcome: execute.py's statuses, "unreadable" for a submission that is not a notebook, and
@@ -22,8 +24,9 @@ from mlops_clinic.files import write_atomic
 STATUSES = ("ok", "failed", "timeout", "killed", "unreadable", "error")
 
 
-def run_one(run: Run, *, start_timeout_s: float = 120, start_retries: int = 2) -> dict[str, Any]:
-    """Execute `run` in a fresh workspace under its folder; write and return its record.
+def run_one(run: Run, *, options: ExecutionOptions = ExecutionOptions()) -> dict[str, Any]:
+    """Execute `run` in a fresh workspace under its folder; write and return its record. The run's
+    own limits (from its grid, or the command line) replace those of `options`.
 
     A run marked `isolate` (a graded submission) works in its workspace: the kernel's current
     folder, HOME and TMPDIR are in it, its environment is the workspace's alone, and it has no
@@ -52,10 +55,7 @@ def run_one(run: Run, *, start_timeout_s: float = 120, start_retries: int = 2) -
         parameters={**run.parameters, "workspace": str(ws.root)},
         env=env,
         cwd=cwd,
-        timeout_s=run.cell_timeout_s,
-        wall_timeout_s=run.timeout_s,
-        start_timeout_s=start_timeout_s,
-        retries_on_kernel_start=start_retries,
+        options=replace(options, cell_timeout_s=run.cell_timeout_s, wall_timeout_s=run.timeout_s),
         isolate=isolate,
     )
     record = {

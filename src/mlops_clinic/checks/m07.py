@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.maturity.bank import LEVEL_NAMES
 
 # A team's answers, one level per question, grouped by dimension in course order. Built so that each
 # plausible slip gives a different answer: the average, the lowest average, the first dimension at
@@ -27,8 +28,6 @@ TEAM_TEST_POINTS = {
     "infrastructure": [1, 0.5, 0.5, 1, 0, 0, 0.5],
     "monitoring": [0.5, 0.5, 0, 0, 0.5, 0, 0],
 }
-
-LEVEL_NAMES = ("ad hoc", "repeatable", "reproducible", "automated")
 
 
 def _mean(values) -> float:

@@ -21,13 +21,15 @@ tests/test_maturity_bank.py checks that every lesson notebook 00-06 that exists 
 
 One concern per module:
 
-    bank.yaml, bank.py         the question bank (data) and its validation
+    bank.yaml, bank.py         the question bank (data), its pydantic models and typed classes
+    datafile.py                reads a data file, validates it, lists every problem with its place
     answers.py                 answers, the answers file format, headless sources
     storage.py                 the answers file in the workspace: locked, atomic, corrupt files kept aside
     scoring.py                 levels per question, dimension and overall; weakest dimension; roadmap
     mltestscore.py (+ .yaml)   the ML Test Score (Breck et al. 2017): 28 tests, minimum over sections
     widget.py                  checkpoint() and ml_test_score_form(): ipywidgets, Save, feedback
     report.py, document.py     the profile: table, radar chart, life-cycle checklist, Markdown/HTML report
+                               (the HTML through the kit's one page writer, mlops_clinic.html_page)
                                (lifecycle.yaml: the checklist; example_answers.yaml: the example profile)
     cohort.py                  instructors: many participants, anonymised, heatmap and CSV
     cli.py                     `clinic maturity show | export | cohort`

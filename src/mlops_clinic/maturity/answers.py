@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from mlops_clinic.errors import ClinicError
 from mlops_clinic.maturity.bank import LEVEL_NAMES, LEVELS, Bank, Question, load_bank
 from mlops_clinic.maturity.mltestscore import POINT_VALUES, load_rubric
 
@@ -46,7 +47,7 @@ VERSION = 1
 NOT_ANSWERED = "not answered"
 
 
-class MaturityAnswersError(ValueError):
+class MaturityAnswersError(ClinicError, ValueError):
     """Answers that cannot be used; the message names each problem and the fix."""
 
 

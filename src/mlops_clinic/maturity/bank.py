@@ -1,8 +1,10 @@
 """The question bank: load bank.yaml, check it, and give typed access to it.
 
 The bank is data (bank.yaml, next to this file) so that instructors and module authors can change a
-question without touching code. `validate()` lists every problem at once, each naming the place in
-the file; `load_bank()` refuses a bank with problems, so a broken edit fails loudly and early.
+question without touching code. Pydantic models describe the file, each rule beside the part it is
+about; `validate()` lists every problem at once, each naming the place in the file; `load_bank()`
+refuses a bank with problems, so a broken edit fails loudly and early, and gives the typed classes
+below, which the rest of the kit uses.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+
+from mlops_clinic.maturity import datafile
+from mlops_clinic.maturity.datafile import DataFileError, Text, named_in, recall, refuse, remember
 
 BANK_FILE = Path(__file__).with_name("bank.yaml")
 LEVELS = (0, 1, 2, 3)
@@ -26,17 +31,27 @@ QUESTIONS_PER_CHECKPOINT = (2, 4)
 SELF_RATING_WORDS = ("rate ", "how mature", "maturity", "on a scale", "how good")
 
 
-class BankError(ValueError):
+class BankError(DataFileError):
     """The question bank file has problems; the message lists each one with its place."""
+
+
+# The levels as the file may give them; pydantic refuses any other.
+LevelNumber = Literal[LEVELS]
+MicrosoftLevels = Annotated[tuple[Literal[MICROSOFT_LEVELS], ...], Field(min_length=1)]
+GoogleLevel = Literal[GOOGLE_LEVELS]
 
 
 @dataclass(frozen=True)
 class Level:
-    level: int
+    level: LevelNumber
     name: str
-    meaning: str
-    microsoft: tuple[int, ...]
-    google: int
+    meaning: Text  # the level in plain words
+    microsoft: MicrosoftLevels
+    google: GoogleLevel
+
+    def __post_init__(self):
+        if self.name != LEVEL_NAMES[self.level]:
+            raise ValueError(f"name must be {LEVEL_NAMES[self.level]!r} (Digital Catapult's name)")
 
     @property
     def label(self) -> str:
@@ -52,9 +67,9 @@ class Module:
 
 @dataclass(frozen=True)
 class Dimension:
-    id: str
-    name: str
-    dc_section: str
+    id: Text
+    name: Text
+    dc_section: Text
 
 
 @dataclass(frozen=True)
@@ -151,244 +166,225 @@ class Bank:
         return tuple(q for q in self.questions if q.dimension == dimension_id)
 
 
+# --- the file, as pydantic models: each rule stands with the part of the file it is about ---------
+# (Level and Dimension above are parts of the file as they are: pydantic validates them directly.)
+
+
+class FrameworkEntry(BaseModel):
+    name: Text
+    url: Text  # the public source cited
+    levels: dict[int, str] = {}
+    note: str = ""
+
+
+class FrameworksEntry(BaseModel):
+    digital_catapult: FrameworkEntry
+    microsoft: FrameworkEntry
+    google: FrameworkEntry
+
+    @model_validator(mode="after")
+    def _name_every_level(self):
+        refuse([f"{name}.levels must name levels {list(levels)}"
+                for name, levels in (("microsoft", MICROSOFT_LEVELS), ("google", GOOGLE_LEVELS))
+                if sorted(getattr(self, name).levels) != list(levels)])
+        return self
+
+
+class ModuleEntry(BaseModel):
+    title: Text
+    exercises: dict[str, Text]
+
+
+class NextStepEntry(BaseModel):
+    module: str
+    exercise: str
+    action: Text  # what to do
+
+    @model_validator(mode="after")
+    def _names_an_exercise_of_the_course(self, info: ValidationInfo):
+        modules = recall(info, "modules")
+        if modules is None:  # the course plan has problems of its own, listed
+            return self
+        if self.module not in modules:
+            raise ValueError(f"names module {self.module!r}, which is not in the course plan")
+        exercises = modules[self.module].exercises
+        if self.exercise not in exercises:
+            raise ValueError(f"names exercise {self.exercise!r}, which module {self.module} does not have "
+                             f"(its exercises: {', '.join(sorted(exercises))})")
+        return self
+
+
+class OptionEntry(BaseModel):
+    level: LevelNumber
+    text: Text  # the practice
+    meaning: Text  # its level in plain words
+    next_step: NextStepEntry
+
+    @model_validator(mode="after")
+    def _meaning_starts_with_the_level_name(self):
+        name = LEVEL_NAMES[self.level]
+        if not self.meaning.lower().startswith(name):
+            raise ValueError(f"`meaning` must start with the level's name, '{name.capitalize()}; ...'")
+        return self
+
+
+class QuestionEntry(BaseModel):
+    id: Text
+    dimension: Annotated[str, named_in("dimensions", "one of the dimensions")]
+    text: Text
+    options: list[OptionEntry]
+
+    @field_validator("text")
+    @classmethod
+    def _asks_about_practice(cls, text: str) -> str:
+        if not text.strip().endswith("?"):
+            raise ValueError("must be a question (ending with '?')")
+        if any(word in text.lower() for word in SELF_RATING_WORDS):
+            raise ValueError("must ask about practice (what people do), not for a self-rating")
+        return text
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _one_option_per_level(cls, options: Any) -> Any:
+        # Before the options themselves, so that an option without a level is reported as this.
+        if isinstance(options, list):
+            levels = [option.get("level") for option in options if isinstance(option, dict)]
+            if sorted(levels, key=str) != list(LEVELS):
+                raise ValueError(f"needs exactly one option per level {list(LEVELS)}; found levels {levels}")
+        return options
+
+
+class CheckpointEntry(BaseModel):
+    id: Text
+    module: Annotated[str, named_in("modules", "in the course plan")]
+    title: Text
+    intro: str = ""
+    questions: list[QuestionEntry]
+
+    @model_validator(mode="after")
+    def _asks_a_few_distinct_questions(self):
+        low, high = QUESTIONS_PER_CHECKPOINT
+        ids = [q.id for q in self.questions]
+        problems = []
+        if not low <= len(ids) <= high:
+            problems.append(f"needs {low} to {high} questions; it has {len(ids)}")
+        if len(ids) != len(set(ids)):
+            problems.append("question ids must be unique")
+        refuse(problems)
+        return self
+
+
+class BankFile(BaseModel):
+    """bank.yaml. Pydantic validates the fields in this order: the checkpoints, last, may name the
+    modules and dimensions validated before them."""
+
+    levels: list[Level]
+    frameworks: FrameworksEntry
+    modules: dict[str, ModuleEntry]
+    dimensions: list[Dimension] = Field(min_length=1)
+    checkpoints: list[CheckpointEntry]
+
+    @field_validator("levels")
+    @classmethod
+    def _one_per_level_and_every_framework_level_mapped(cls, levels: list[Level]) -> list[Level]:
+        found = [lv.level for lv in levels]
+        if sorted(found) != list(LEVELS):
+            raise ValueError(f"must be exactly {list(LEVELS)}, found {found}")
+        ordered = sorted(levels, key=lambda lv: lv.level)
+        problems = [f"level {higher.level}: the mapping must not go down as the level goes up"
+                    for lower, higher in zip(ordered, ordered[1:])
+                    if min(higher.microsoft) < max(lower.microsoft) or higher.google < lower.google]
+        if not problems:
+            problems = [f"{framework} levels {sorted(set(known) - mapped)} are not mapped to any level"
+                        for framework, known, mapped in (
+                            ("Microsoft", MICROSOFT_LEVELS, {m for lv in levels for m in lv.microsoft}),
+                            ("Google", GOOGLE_LEVELS, {lv.google for lv in levels}))
+                        if set(known) - mapped]
+        refuse(problems)
+        return levels
+
+    @field_validator("modules")
+    @classmethod
+    def _is_the_course_plan(cls, modules: dict[str, ModuleEntry], info: ValidationInfo) -> dict[str, ModuleEntry]:
+        remember(info, "modules", modules)
+        if sorted(modules) != list(COURSE_MODULES):
+            raise ValueError(f"the course plan must be modules {', '.join(COURSE_MODULES)}; found {sorted(modules)}")
+        return modules
+
+    @field_validator("dimensions")
+    @classmethod
+    def _have_distinct_ids(cls, dimensions: list[Dimension], info: ValidationInfo) -> list[Dimension]:
+        ids = [d.id for d in dimensions]
+        remember(info, "dimensions", set(ids))
+        if len(ids) != len(set(ids)):
+            raise ValueError("ids must be unique")
+        return dimensions
+
+    @field_validator("checkpoints")
+    @classmethod
+    def _cover_the_modules_and_dimensions(cls, checkpoints: list[CheckpointEntry],
+                                          info: ValidationInfo) -> list[CheckpointEntry]:
+        problems = []
+        ids = [cp.id for cp in checkpoints]
+        if len(ids) != len(set(ids)):
+            problems.append("ids must be unique")
+        without = [m for m in MODULES_WITH_CHECKPOINT if m not in {cp.module for cp in checkpoints}]
+        if without:
+            problems.append(f"modules {', '.join(without)} have no checkpoint")
+        asked = {q.dimension for cp in checkpoints for q in cp.questions}
+        unasked = sorted((recall(info, "dimensions") or set()) - asked)
+        if unasked:
+            problems.append(f"dimensions {', '.join(unasked)} have no question")
+        refuse(problems)
+        return checkpoints
+
+
 # --- loading ----------------------------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=4)
 def load_bank(path: str | Path = BANK_FILE) -> Bank:
     """The bank in `path` (default: the kit's bank.yaml), checked; BankError lists any problems."""
-    raw = read_yaml(Path(path))
-    problems = validate(raw)
+    bank_file, problems = datafile.validate(BankFile, datafile.read_yaml(Path(path), BankError), _place)
     if problems:
-        raise BankError(f"The maturity question bank {Path(path).name} has {len(problems)} problem(s):\n  "
-                        + "\n  ".join(problems))
-    return _build(raw)
-
-
-def read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise BankError(f"{path.name} is not valid YAML: {exc}") from None
-
-
-def _build(raw: dict) -> Bank:
-    modules = {str(key): Module(str(key), value["title"], dict(value["exercises"]))
-               for key, value in raw["modules"].items()}
-
-    def next_step(step: dict) -> NextStep:
-        module = modules[str(step["module"])]
-        return NextStep(module.id, module.title, step["exercise"], module.exercises[step["exercise"]],
-                        step["action"].strip())
-
-    checkpoints = tuple(
-        Checkpoint(
-            id=cp["id"], module=str(cp["module"]), title=cp["title"], intro=cp.get("intro", ""),
-            questions=tuple(
-                Question(id=q["id"], checkpoint=cp["id"], dimension=q["dimension"], text=q["text"],
-                         options=tuple(Option(o["level"], o["text"], o["meaning"], next_step(o["next_step"]))
-                                       for o in sorted(q["options"], key=lambda o: o["level"])))
-                for q in cp["questions"]),
-        )
-        for cp in raw["checkpoints"]
-    )
-    return Bank(
-        levels=tuple(Level(lv["level"], lv["name"], lv["meaning"], tuple(lv["microsoft"]), lv["google"])
-                     for lv in sorted(raw["levels"], key=lambda lv: lv["level"])),
-        frameworks=raw["frameworks"],
-        modules=modules,
-        dimensions=tuple(Dimension(d["id"], d["name"], d["dc_section"]) for d in raw["dimensions"]),
-        checkpoints=checkpoints,
-    )
-
-
-# --- validation -------------------------------------------------------------------------------------
+        raise BankError(datafile.problem_list(f"The maturity question bank {Path(path).name}", problems))
+    return _build(bank_file)
 
 
 def validate(raw: Any) -> list[str]:
     """Every problem of a raw bank, one line each, naming where it is. Empty means valid."""
-    if not isinstance(raw, dict):
-        return ["the bank must be a mapping with levels, frameworks, modules, dimensions, checkpoints"]
-    problems: list[str] = []
-    for key in ("levels", "frameworks", "modules", "dimensions", "checkpoints"):
-        if key not in raw:
-            problems.append(f"`{key}` is missing")
-    if problems:
-        return problems
-    problems += _validate_levels(raw["levels"])
-    problems += _validate_frameworks(raw["frameworks"])
-    modules = _validate_modules(raw["modules"], problems)
-    dimensions = _validate_dimensions(raw["dimensions"], problems)
-    problems += _validate_checkpoints(raw["checkpoints"], modules, dimensions)
-    return problems
+    return datafile.validate(BankFile, raw, _place)[1]
 
 
-def _validate_levels(levels) -> list[str]:
-    if not isinstance(levels, list):
-        return ["levels: must be a list"]
-    problems = []
-    found = [lv.get("level") for lv in levels if isinstance(lv, dict)]
-    if sorted(found) != list(LEVELS):
-        problems.append(f"levels: must be exactly {list(LEVELS)}, found {found}")
-    microsoft_covered, google_covered = set(), set()
-    previous = (-1, -1)
-    for lv in sorted((lv for lv in levels if isinstance(lv, dict)), key=lambda lv: str(lv.get("level"))):
-        where = f"levels[{lv.get('level')}]"
-        if lv.get("level") in LEVELS and lv.get("name") != LEVEL_NAMES[lv["level"]]:
-            problems.append(f"{where}: name must be {LEVEL_NAMES[lv['level']]!r} (Digital Catapult's name)")
-        if not _text(lv.get("meaning")):
-            problems.append(f"{where}: `meaning` (the level in plain words) is missing")
-        microsoft, google = lv.get("microsoft"), lv.get("google")
-        if not isinstance(microsoft, list) or not microsoft or not set(microsoft) <= set(MICROSOFT_LEVELS):
-            problems.append(f"{where}: `microsoft` must list Microsoft levels among {list(MICROSOFT_LEVELS)}")
-            continue
-        if google not in GOOGLE_LEVELS:
-            problems.append(f"{where}: `google` must be one of {list(GOOGLE_LEVELS)}")
-            continue
-        if min(microsoft) < previous[0] or google < previous[1]:
-            problems.append(f"{where}: the mapping must not go down as the level goes up")
-        previous = (max(microsoft), google)
-        microsoft_covered.update(microsoft)
-        google_covered.add(google)
-    if not problems:
-        if microsoft_covered != set(MICROSOFT_LEVELS):
-            problems.append(f"levels: Microsoft levels {sorted(set(MICROSOFT_LEVELS) - microsoft_covered)} "
-                            "are not mapped to any level")
-        if google_covered != set(GOOGLE_LEVELS):
-            problems.append(f"levels: Google levels {sorted(set(GOOGLE_LEVELS) - google_covered)} "
-                            "are not mapped to any level")
-    return problems
+def _build(bank_file: BankFile) -> Bank:
+    modules = {key: Module(key, module.title, dict(module.exercises)) for key, module in bank_file.modules.items()}
+
+    def next_step(step: NextStepEntry) -> NextStep:
+        module = modules[step.module]
+        return NextStep(module.id, module.title, step.exercise, module.exercises[step.exercise], step.action.strip())
+
+    def question(q: QuestionEntry, checkpoint: str) -> Question:
+        options = sorted(q.options, key=lambda o: o.level)
+        return Question(q.id, checkpoint, q.dimension, q.text,
+                        tuple(Option(o.level, o.text, o.meaning, next_step(o.next_step)) for o in options))
+
+    return Bank(
+        levels=tuple(sorted(bank_file.levels, key=lambda lv: lv.level)),
+        frameworks={name: framework.model_dump() for name, framework in bank_file.frameworks},
+        modules=modules,
+        dimensions=tuple(bank_file.dimensions),
+        checkpoints=tuple(Checkpoint(cp.id, cp.module, cp.title, cp.intro,
+                                     tuple(question(q, cp.id) for q in cp.questions))
+                          for cp in bank_file.checkpoints),
+    )
 
 
-def _validate_frameworks(frameworks) -> list[str]:
-    problems = []
-    for name, levels in (("digital_catapult", None), ("microsoft", MICROSOFT_LEVELS), ("google", GOOGLE_LEVELS)):
-        entry = frameworks.get(name) if isinstance(frameworks, dict) else None
-        if not isinstance(entry, dict) or not _text(entry.get("name")) or not _text(entry.get("url")):
-            problems.append(f"frameworks.{name}: needs a name and a url (the public source cited)")
-            continue
-        if levels and sorted(entry.get("levels", {})) != list(levels):
-            problems.append(f"frameworks.{name}.levels: must name levels {list(levels)}")
-    return problems
-
-
-def _validate_modules(modules, problems: list[str]) -> dict[str, set[str]]:
-    if not isinstance(modules, dict):
-        problems.append("modules: must map module numbers to a title and exercises")
-        return {}
-    found = sorted(str(key) for key in modules)
-    if found != list(COURSE_MODULES):
-        problems.append(f"modules: the course plan must be modules {', '.join(COURSE_MODULES)}; found {found}")
-    exercises = {}
-    for key, module in modules.items():
-        if not isinstance(module, dict) or not _text(module.get("title")) or not isinstance(module.get("exercises"), dict):
-            problems.append(f"modules.{key}: needs a title and a mapping of exercises")
-            continue
-        exercises[str(key)] = set(module["exercises"])
-    return exercises
-
-
-def _validate_dimensions(dimensions, problems: list[str]) -> set[str]:
-    if not isinstance(dimensions, list) or not dimensions:
-        problems.append("dimensions: must be a non-empty list")
-        return set()
-    ids = []
-    for index, dimension in enumerate(dimensions):
-        if not isinstance(dimension, dict) or not all(_text(dimension.get(k)) for k in ("id", "name", "dc_section")):
-            problems.append(f"dimensions[{index}]: needs id, name and dc_section")
-            continue
-        ids.append(dimension["id"])
-    if len(ids) != len(set(ids)):
-        problems.append("dimensions: ids must be unique")
-    return set(ids)
-
-
-def _validate_checkpoints(checkpoints, modules: dict[str, set[str]], dimensions: set[str]) -> list[str]:
-    if not isinstance(checkpoints, list):
-        return ["checkpoints: must be a list"]
-    problems, ids, covered_modules, used_dimensions = [], [], set(), set()
-    low, high = QUESTIONS_PER_CHECKPOINT
-    for index, cp in enumerate(checkpoints):
-        where = f"checkpoints[{index}]" + (f" ({cp.get('id')})" if isinstance(cp, dict) else "")
-        if not isinstance(cp, dict) or not _text(cp.get("id")) or not _text(cp.get("title")):
-            problems.append(f"{where}: needs an id and a title")
-            continue
-        ids.append(cp["id"])
-        module = str(cp.get("module"))
-        if module not in modules:
-            problems.append(f"{where}: module {module!r} is not in the course plan")
-        covered_modules.add(module)
-        questions = cp.get("questions")
-        if not isinstance(questions, list) or not low <= len(questions) <= high:
-            problems.append(f"{where}: needs {low} to {high} questions")
-            continue
-        question_ids = [q.get("id") for q in questions if isinstance(q, dict)]
-        if len(question_ids) != len(set(question_ids)):
-            problems.append(f"{where}: question ids must be unique")
-        for q in questions:
-            problems += _validate_question(q, f"{cp['id']}.{q.get('id') if isinstance(q, dict) else '?'}",
-                                           modules, dimensions)
-            if isinstance(q, dict):
-                used_dimensions.add(q.get("dimension"))
-    if len(ids) != len(set(ids)):
-        problems.append("checkpoints: ids must be unique")
-    missing = [m for m in MODULES_WITH_CHECKPOINT if m not in covered_modules]
-    if missing:
-        problems.append(f"checkpoints: modules {', '.join(missing)} have no checkpoint")
-    unused = sorted(dimensions - used_dimensions)
-    if unused:
-        problems.append(f"dimensions {', '.join(unused)} have no question")
-    return problems
-
-
-def _validate_question(q, where: str, modules: dict[str, set[str]], dimensions: set[str]) -> list[str]:
-    if not isinstance(q, dict):
-        return [f"{where}: must be a mapping"]
-    problems = []
-    text = q.get("text")
-    if not _text(text) or not text.strip().endswith("?"):
-        problems.append(f"{where}: `text` must be a question (ending with '?')")
-    elif any(word in text.lower() for word in SELF_RATING_WORDS):
-        problems.append(f"{where}: ask about practice (what people do), not for a self-rating")
-    if q.get("dimension") not in dimensions:
-        problems.append(f"{where}: dimension {q.get('dimension')!r} is not one of the dimensions")
-    options = q.get("options")
-    if not isinstance(options, list):
-        return problems + [f"{where}: `options` must be a list"]
-    levels = [o.get("level") for o in options if isinstance(o, dict)]
-    if sorted(levels, key=str) != list(LEVELS):
-        problems.append(f"{where}: needs exactly one option per level {list(LEVELS)}; found levels {levels}")
-    for option in options:
-        place = f"{where}, option level {option.get('level') if isinstance(option, dict) else '?'}"
-        if not isinstance(option, dict):
-            problems.append(f"{place}: must be a mapping")
-            continue
-        if not _text(option.get("text")):
-            problems.append(f"{place}: `text` (the practice) is missing")
-        meaning, level = option.get("meaning"), option.get("level")
-        if not _text(meaning):
-            problems.append(f"{place}: `meaning` (its level in plain words) is missing")
-        elif level in LEVELS and not meaning.lower().startswith(LEVEL_NAMES[level]):
-            problems.append(f"{place}: `meaning` must start with the level's name, "
-                            f"'{LEVEL_NAMES[level].capitalize()}; ...'")
-        problems += _validate_next_step(option.get("next_step"), place, modules)
-    return problems
-
-
-def _validate_next_step(step, place: str, modules: dict[str, set[str]]) -> list[str]:
-    if not isinstance(step, dict):
-        return [f"{place}: `next_step` (module, exercise, action) is missing"]
-    problems = []
-    module = str(step.get("module"))
-    if module not in modules:
-        problems.append(f"{place}: next_step names module {module!r}, which is not in the course plan")
-    elif step.get("exercise") not in modules[module]:
-        problems.append(f"{place}: next_step names exercise {step.get('exercise')!r}, which module {module} "
-                        f"does not have (its exercises: {', '.join(sorted(modules[module]))})")
-    if not _text(step.get("action")):
-        problems.append(f"{place}: next_step needs an `action` saying what to do")
-    return problems
-
-
-def _text(value) -> bool:
-    return isinstance(value, str) and bool(value.strip())
+def _place(loc: tuple, raw: Any) -> str:
+    """Questions and options as authors call them, `serving.package, option level 1`, not by index."""
+    if loc[:1] != ("checkpoints",) or loc[2:3] != ("questions",) or len(loc) < 4:
+        return datafile.index_place(loc, raw)
+    where = f"{datafile.value_at(raw, loc[:2], 'id')}.{datafile.value_at(raw, loc[:4], 'id')}"
+    if loc[4:5] != ("options",) or len(loc) < 6:
+        return datafile.index_place(loc, raw, start=4, where=where)
+    where += f", option level {datafile.value_at(raw, loc[:6], 'level')}"
+    return datafile.index_place(loc, raw, start=6, where=where)

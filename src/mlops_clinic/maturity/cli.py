@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from mlops_clinic import paths
+from mlops_clinic.workspace import add_workspace_argument
 
 DEFAULT_EXPORT = "maturity-answers.json"
 DEFAULT_COHORT_OUT = paths.REPO_ROOT / "build" / "maturity-cohort"
@@ -19,13 +20,12 @@ DEFAULT_COHORT_OUT = paths.REPO_ROOT / "build" / "maturity-cohort"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    workspace_help = "workspace directory (default: $MLOPS_CLINIC_WORKSPACE or workspace/)"
 
     show = sub.add_parser("show", help="print your maturity profile and roadmap")
-    show.add_argument("--workspace", help=workspace_help)
+    add_workspace_argument(show)
 
     export = sub.add_parser("export", help="write your answers to a file (default maturity-answers.json)")
-    export.add_argument("--workspace", help=workspace_help)
+    add_workspace_argument(export)
     export.add_argument("--out", default=DEFAULT_EXPORT, help="file to write, or - for standard output")
 
     cohort = sub.add_parser("cohort", help="instructors: anonymised report over many participants")
@@ -101,10 +101,9 @@ def _cohort(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m mlops_clinic.maturity.cli ...`, until `clinic maturity` is registered."""
-    parser = argparse.ArgumentParser(prog="clinic maturity", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    from mlops_clinic import cli
+
+    return cli.main(["maturity", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

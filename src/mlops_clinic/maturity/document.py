@@ -1,5 +1,5 @@
 """A tiny document model rendered to Markdown and to self-contained HTML (reports of one
-participant and of a cohort share it).
+participant and of a cohort share it; the HTML is the kit's one page writer, html_page).
 
 Blocks: ("h", level, text) ("p", text) ("table", headers, rows) ("ol", items) ("checklist", items)
 ("image", file name, alt text). Text is plain: the renderers escape it.
@@ -7,9 +7,9 @@ Blocks: ("h", level, text) ("p", text) ("table", headers, rows) ("ol", items) ("
 
 from __future__ import annotations
 
-import base64
-import html
 import io
+
+from mlops_clinic import html_page
 
 
 def figure_png(fig, dpi: int = 110, colors: int | None = 64) -> bytes:
@@ -51,37 +51,22 @@ def to_markdown(blocks: list[tuple]) -> str:
     return "\n\n".join(out) + "\n"
 
 
-HTML_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; color: #111827; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #d1d5db; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f3f4f6; }
-ul.checklist { list-style: none; padding-left: 1em; }
-ul.checklist li::before { content: "\\2610\\00a0"; }
-img { max-width: 100%; }
-"""
-
-
 def to_html(blocks: list[tuple], *, images: dict[str, bytes], title: str) -> str:
-    e = html.escape
-    out = [f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>"
-           f"<style>{HTML_STYLE}</style></head><body>"]
-    for block in blocks:
-        kind = block[0]
-        if kind == "h":
-            out.append(f"<h{block[1]}>{e(block[2])}</h{block[1]}>")
-        elif kind == "p":
-            out.append(f"<p>{e(block[1])}</p>")
-        elif kind == "table":
-            head = "".join(f"<th>{e(str(h))}</th>" for h in block[1])
-            body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in block[2])
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        elif kind == "ol":
-            out.append("<ol>" + "".join(f"<li>{e(item)}</li>" for item in block[1]) + "</ol>")
-        elif kind == "checklist":
-            out.append("<ul class='checklist'>" + "".join(f"<li>{e(item)}</li>" for item in block[1]) + "</ul>")
-        elif kind == "image":
-            data = base64.b64encode(images[block[1]]).decode("ascii")
-            out.append(f"<img alt='{e(block[2])}' src='data:image/png;base64,{data}'>")
-    out.append("</body></html>\n")
-    return "\n".join(out)
+    return html_page.page(title, [_html_block(block, images) for block in blocks])
+
+
+def _html_block(block: tuple, images: dict[str, bytes]) -> html_page.Html:
+    kind = block[0]
+    if kind == "h":
+        return html_page.heading(block[1], block[2])
+    if kind == "p":
+        return html_page.paragraph(block[1])
+    if kind == "table":
+        return html_page.table(block[1], block[2])
+    if kind == "ol":
+        return html_page.item_list(block[1], ordered=True)
+    if kind == "checklist":
+        return html_page.item_list(block[1], class_="checklist")
+    if kind == "image":
+        return html_page.image(images[block[1]], block[2])
+    raise ValueError(f"no such block: {kind!r}")

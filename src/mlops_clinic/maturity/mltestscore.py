@@ -15,11 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from pydantic import BaseModel, field_validator
+
+from mlops_clinic.maturity import datafile
+from mlops_clinic.maturity.datafile import DataFileError, Text, refuse
 
 RUBRIC_FILE = Path(__file__).with_name("ml_test_score.yaml")
 POINT_VALUES = (0.0, 0.5, 1.0)
 TESTS_PER_SECTION = 7
+
+
+class RubricError(DataFileError):
+    """The ML Test Score file has problems; the message lists each one with its place."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,12 @@ class Section:
 class Band:
     above: float | None  # scores strictly above this ...
     up_to: float | None  # ... and up to this, included
-    label: str
-    meaning: str
+    label: Text
+    meaning: Text
+
+    def __post_init__(self):
+        if self.above is None and self.up_to is None:
+            raise ValueError("a band needs `above`, `up_to` or both")
 
     def contains(self, score: float) -> bool:
         if self.above is None:
@@ -92,37 +103,83 @@ class MLTestScore:
 
 @functools.lru_cache(maxsize=2)
 def load_rubric(path: str | Path = RUBRIC_FILE) -> Rubric:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    sections = tuple(
-        Section(s["id"], s["name"], tuple(Test(t["id"], t["name"], s["id"], t.get("module")) for t in s["tests"]))
-        for s in raw["sections"])
-    bands = tuple(Band(b["above"], b["up_to"], b["label"], b["meaning"]) for b in raw["bands"])
-    rubric = Rubric(sections, bands, {float(p["value"]): p["label"] for p in raw["points"]},
-                    raw["source"]["citation"], raw["source"]["doi"])
-    problems = validate_rubric(rubric)
+    rubric_file, problems = datafile.validate(RubricFile, datafile.read_yaml(Path(path), RubricError))
     if problems:
-        raise ValueError(f"{Path(path).name}: " + "; ".join(problems))
-    return rubric
+        raise RubricError(datafile.problem_list(f"The ML Test Score file {Path(path).name}", problems))
+    sections = tuple(Section(s.id, s.name, tuple(Test(t.id, t.name, s.id, t.module) for t in s.tests))
+                     for s in rubric_file.sections)
+    return Rubric(sections, tuple(rubric_file.bands), {p.value: p.label for p in rubric_file.points},
+                  rubric_file.source.citation, rubric_file.source.doi)
 
 
-def validate_rubric(rubric: Rubric) -> list[str]:
-    problems = []
-    if len(rubric.sections) != 4:
-        problems.append(f"expected 4 sections, found {len(rubric.sections)}")
-    for section in rubric.sections:
-        if len(section.tests) != TESTS_PER_SECTION:
-            problems.append(f"section {section.id} has {len(section.tests)} tests, expected {TESTS_PER_SECTION}")
-    ids = [t.id for s in rubric.sections for t in s.tests]
-    if len(ids) != len(set(ids)):
-        problems.append("test ids must be unique")
-    if set(rubric.point_labels) != set(POINT_VALUES):
-        problems.append(f"points must be {POINT_VALUES}")
-    # The bands must cover every possible score exactly once: 0, then (0,1], (1,2], ... up to the max.
-    for score in [0.0] + [x / 2 for x in range(1, 2 * TESTS_PER_SECTION + 1)]:
-        holders = [b.label for b in rubric.bands if b.contains(score)]
-        if len(holders) != 1:
-            problems.append(f"score {score:g} falls in {len(holders)} bands ({holders})")
-    return problems
+# --- the file, as pydantic models --------------------------------------------------------------------
+
+
+class TestEntry(BaseModel):
+    id: Text
+    name: Text
+    module: str | None = None  # the lesson of this course that shows it
+
+
+class SectionEntry(BaseModel):
+    id: Text
+    name: Text
+    tests: list[TestEntry]
+
+    @field_validator("tests")
+    @classmethod
+    def _has_seven_tests(cls, tests: list[TestEntry]) -> list[TestEntry]:
+        if len(tests) != TESTS_PER_SECTION:
+            raise ValueError(f"must be {TESTS_PER_SECTION} tests; there are {len(tests)}")
+        return tests
+
+
+class PointEntry(BaseModel):
+    value: float
+    label: Text
+
+
+class SourceEntry(BaseModel):
+    citation: Text
+    doi: Text
+
+
+class RubricFile(BaseModel):
+    """ml_test_score.yaml."""
+
+    source: SourceEntry
+    points: list[PointEntry]
+    sections: list[SectionEntry]
+    bands: list[Band]  # validated as they are
+
+    @field_validator("points")
+    @classmethod
+    def _are_the_papers_points(cls, points: list[PointEntry]) -> list[PointEntry]:
+        if sorted(p.value for p in points) != list(POINT_VALUES):
+            raise ValueError(f"must be {POINT_VALUES}")
+        return points
+
+    @field_validator("sections")
+    @classmethod
+    def _are_four_of_distinct_tests(cls, sections: list[SectionEntry]) -> list[SectionEntry]:
+        problems = [] if len(sections) == 4 else [f"expected 4 sections, found {len(sections)}"]
+        ids = [t.id for s in sections for t in s.tests]
+        if len(ids) != len(set(ids)):
+            problems.append("test ids must be unique")
+        refuse(problems)
+        return sections
+
+    @field_validator("bands")
+    @classmethod
+    def _hold_every_score_once(cls, bands: list[Band]) -> list[Band]:
+        # Every possible score falls in exactly one band: 0, then (0,1], (1,2], ... up to the maximum.
+        problems = []
+        for score in [0.0] + [x / 2 for x in range(1, 2 * TESTS_PER_SECTION + 1)]:
+            holders = [b.label for b in bands if b.contains(score)]
+            if len(holders) != 1:
+                problems.append(f"score {score:g} falls in {len(holders)} bands ({holders})")
+        refuse(problems)
+        return bands
 
 
 def band_of(score: float, rubric: Rubric | None = None) -> Band:

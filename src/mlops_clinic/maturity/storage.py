@@ -12,9 +12,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
+
+from filelock import FileLock
 
 from mlops_clinic.files import write_atomic
 from mlops_clinic.maturity.answers import (
@@ -29,12 +30,6 @@ from mlops_clinic.workspace import Workspace
 
 ANSWERS_FILE = "answers.json"
 LOCK_FILE = ".answers.lock"
-
-try:  # POSIX
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
-    import msvcrt
 
 
 class AnswerStore:
@@ -96,20 +91,8 @@ class AnswerStore:
         mode = self.path.stat().st_mode & 0o777 if self.path.exists() else 0o644
         write_atomic(self.path, answers.to_json(self.bank), mode=mode)
 
-    @contextlib.contextmanager
-    def _locked(self):
+    def _locked(self) -> FileLock:
+        # filelock: the same OS lock on every platform, released when its holder dies, so a crashed
+        # kernel never leaves the answers locked. A holder writes for milliseconds: wait for it.
         self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.directory / LOCK_FILE, "a+b") as lock:
-            if fcntl is not None:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-            else:
-                lock.seek(0)
-                msvcrt.locking(lock.fileno(), msvcrt.LK_LOCK, 1)  # retries for up to 10 s
-            try:
-                yield
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(lock, fcntl.LOCK_UN)
-                else:
-                    lock.seek(0)
-                    msvcrt.locking(lock.fileno(), msvcrt.LK_UNLCK, 1)
+        return FileLock(self.directory / LOCK_FILE)

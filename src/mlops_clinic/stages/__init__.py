@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from mlops_clinic.errors import DOCTOR, ClinicError
-from mlops_clinic.workspace import Workspace
+from mlops_clinic.workspace import Workspace, add_workspace_argument
 from mlops_clinic.workspace_lock import Holding, WorkspaceBusy, workspace_lock
 
 
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m mlops_clinic.stages", description=main.__doc__)
     parser.add_argument("stages", nargs="+", choices=sorted(STAGES))
-    parser.add_argument("--workspace", help="workspace directory (default: $MLOPS_CLINIC_WORKSPACE or workspace/)")
+    add_workspace_argument(parser)
     args = parser.parse_args(argv)
     workspace = Workspace.resolve(args.workspace).activate()
     for name in args.stages:
