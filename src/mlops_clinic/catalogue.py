@@ -273,6 +273,16 @@ class Catalogue:
                 order.append(module.solution.path)
         return order
 
+    def lessons_calling(self, function: str) -> list[str]:
+        """Module ids of the lessons whose code calls `function` (e.g. "checkpoint")."""
+        call = re.compile(rf"\b{re.escape(function)}\(")
+        found = []
+        for path in self.paths("lesson"):
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+            if any(c.get("cell_type") == "code" and call.search("".join(c.get("source", ""))) for c in cells):
+                found.append(module_of_name(path.name))
+        return found
+
     def solution_path(self, module_id: str) -> Path | None:
         """The solution notebook of a module (found by file name: no metadata is read)."""
         return next((p for p in self.paths("solution") if module_of_name(p.name) == module_id), None)

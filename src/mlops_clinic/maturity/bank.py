@@ -24,12 +24,25 @@ LEVELS = (0, 1, 2, 3)
 LEVEL_NAMES = ("ad hoc", "repeatable", "reproducible", "automated")  # Digital Catapult's names
 MICROSOFT_LEVELS = (0, 1, 2, 3, 4)
 GOOGLE_LEVELS = (0, 1, 2)
-COURSE_MODULES = ("00", "01", "02", "03", "04", "05", "06", "07")
-MODULES_WITH_CHECKPOINT = ("00", "01", "02", "03", "04", "05", "06")
 QUESTIONS_PER_CHECKPOINT = (2, 4)
 # Words of a self-rating question ("how mature are you, 1-5?"). The bank asks about practice.
 SELF_RATING_WORDS = ("rate ", "how mature", "maturity", "on a scale", "how good")
 
+
+
+def course_modules() -> list[str]:
+    """The modules of the course, from its catalogue (the lessons' file names)."""
+    from mlops_clinic.catalogue import course
+
+    return course().module_ids()
+
+
+def modules_with_checkpoint() -> list[str]:
+    """The modules whose lesson asks a checkpoint (its code calls `checkpoint(`): each needs one in
+    the bank. A new module without a checkpoint needs nothing here."""
+    from mlops_clinic.catalogue import course
+
+    return course().lessons_calling("checkpoint")
 
 class BankError(DataFileError):
     """The question bank file has problems; the message lists each one with its place."""
@@ -191,7 +204,7 @@ class FrameworksEntry(BaseModel):
 
 
 class ModuleEntry(BaseModel):
-    title: Text
+    # No title: a module's title is its lesson's (the course catalogue), written once.
     exercises: dict[str, Text]
 
 
@@ -307,8 +320,10 @@ class BankFile(BaseModel):
     @classmethod
     def _is_the_course_plan(cls, modules: dict[str, ModuleEntry], info: ValidationInfo) -> dict[str, ModuleEntry]:
         remember(info, "modules", modules)
-        if sorted(modules) != list(COURSE_MODULES):
-            raise ValueError(f"the course plan must be modules {', '.join(COURSE_MODULES)}; found {sorted(modules)}")
+        unknown = sorted(set(modules) - set(course_modules()))
+        if unknown:
+            raise ValueError(f"modules {', '.join(unknown)} are not in the course (its lessons are "
+                             f"{', '.join(course_modules())})")
         return modules
 
     @field_validator("dimensions")
@@ -328,7 +343,7 @@ class BankFile(BaseModel):
         ids = [cp.id for cp in checkpoints]
         if len(ids) != len(set(ids)):
             problems.append("ids must be unique")
-        without = [m for m in MODULES_WITH_CHECKPOINT if m not in {cp.module for cp in checkpoints}]
+        without = [m for m in modules_with_checkpoint() if m not in {cp.module for cp in checkpoints}]
         if without:
             problems.append(f"modules {', '.join(without)} have no checkpoint")
         asked = {q.dimension for cp in checkpoints for q in cp.questions}
@@ -357,7 +372,10 @@ def validate(raw: Any) -> list[str]:
 
 
 def _build(bank_file: BankFile) -> Bank:
-    modules = {key: Module(key, module.title, dict(module.exercises)) for key, module in bank_file.modules.items()}
+    from mlops_clinic.catalogue import course
+
+    titles = {key: module.title for key, module in course().modules().items()}
+    modules = {key: Module(key, titles[key], dict(module.exercises)) for key, module in bank_file.modules.items()}
 
     def next_step(step: NextStepEntry) -> NextStep:
         module = modules[step.module]
