@@ -81,11 +81,11 @@ def pytest_runtest_setup(item):
     if type(item).__name__ == "IPyNbCell":
         notebook = Path(str(item.fspath))
         key = f"{notebook.parent.name}-{notebook.stem}"
-        if os.environ.get("CLINIC_TEST_NOTEBOOK") != key:
+        if os.environ.get("MLOPS_CLINIC_TEST_NOTEBOOK") != key:
             workspace = _worker_root() / key / "workspace"
             shutil.rmtree(workspace, ignore_errors=True)
             os.environ[WORKSPACE_ENV_VAR] = str(workspace)
-            os.environ["CLINIC_TEST_NOTEBOOK"] = key
+            os.environ["MLOPS_CLINIC_TEST_NOTEBOOK"] = key
 
 
 class RunsAgainFailed(Exception):

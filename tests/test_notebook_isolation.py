@@ -40,7 +40,7 @@ def test_every_notebook_gets_a_fresh_workspace_then_runs_again_in_it(tmp_path):
         notebook.cells = [nbformat.v4.new_code_cell(RECORD.format(var=WORKSPACE_ENV_VAR, log=log))]
         nbformat.write(notebook, folder / f"{name}.ipynb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    env.pop("CLINIC_TEST_NOTEBOOK", None)
+    env.pop("MLOPS_CLINIC_TEST_NOTEBOOK", None)
     try:
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-n", "0", "-q", "--nbval-lax",

@@ -136,7 +136,7 @@ def as_nobody(targets: list, payload: bytes) -> list:
 def test_no_other_user_reaches_the_internal_sockets_and_no_socket_unpickles_from_tcp(ws, tmp_path):
     unpickled, started = tmp_path / "unpickled", tmp_path / "started-by-circus"
     payload = pickle.dumps(CreatesAFile(unpickled))
-    log = {"CLINIC_INFERENCE_LOG": str(tmp_path / "log.sqlite")}
+    log = {"MLOPS_CLINIC_INFERENCE_LOG": str(tmp_path / "log.sqlite")}
     server = BackgroundServer("security-probe", PREDICTION_SERVICE, ready_path="/readyz",
                               workspace=ws, env=log, ready_timeout=120)
     with server:

@@ -95,7 +95,7 @@ def test_a_port_already_taken_gets_a_clear_message(ws):
 
 def test_a_model_missing_from_the_store_is_named(ws):
     server = BackgroundServer("missing-model", MODEL_SERVER, ready_path="/readyz", workspace=ws,
-                              env={"HOUSE_PRICE_MODEL": "house-price:v999"}, ready_timeout=120)
+                              env={"MLOPS_CLINIC_MODEL": "house-price:v999"}, ready_timeout=120)
     with pytest.raises(ServerError, match="(?s)exited.*house-price:v999 could not be found locally"):
         with server:
             pass
@@ -105,7 +105,7 @@ def test_a_model_missing_from_the_store_is_named(ws):
 def test_killed_mid_traffic_loses_no_request_that_got_an_answer(ws, tmp_path):
     log = tmp_path / "inference.sqlite"
     server = BackgroundServer("killed", PREDICTION_SERVICE, ready_path="/readyz", workspace=ws,
-                              env={"CLINIC_INFERENCE_LOG": str(log)}, ready_timeout=120)
+                              env={"MLOPS_CLINIC_INFERENCE_LOG": str(log)}, ready_timeout=120)
     bodies = [dict(body, request_id=f"kill-{body['house_id']}", batch="kill-test")
               for body in replay.requests_of("stable")]
     reports = []
@@ -141,7 +141,7 @@ def test_hot_swap_under_traffic_fails_no_request_and_rolls_back(ws, tmp_path):
     # A new registered version of the same model: enough to see the service follow the alias.
     new = registry.create_model_version(MODEL_NAME, champion.source, run_id=champion.run_id)
     server = BackgroundServer("hot-swap", PREDICTION_SERVICE, ready_path="/readyz", workspace=ws,
-                              env={"CLINIC_INFERENCE_LOG": str(tmp_path / "log.sqlite")},
+                              env={"MLOPS_CLINIC_INFERENCE_LOG": str(tmp_path / "log.sqlite")},
                               ready_timeout=120)
     bodies = replay.requests_of("stable", limit=100)
     for body in bodies:

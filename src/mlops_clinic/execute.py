@@ -28,6 +28,7 @@ import psutil
 
 from .catalogue import source_cells
 from .files import spreadsheet_safe
+from .names import REPO_ENV
 from .supervisor import network_isolation
 
 SAMPLE_EVERY_S = 0.2
@@ -35,7 +36,7 @@ SAMPLE_EVERY_S = 0.2
 SUPERVISOR_GRACE_S = 15
 # What an isolated run keeps of this process's environment, besides LC_*: the locale, and the
 # kit's pointer to its own files when it is installed somewhere unusual.
-KEPT_FOR_ISOLATED_RUNS = ("LANG", "LANGUAGE", "TZ", "MLOPS_CLINIC_REPO")
+KEPT_FOR_ISOLATED_RUNS = ("LANG", "LANGUAGE", "TZ", REPO_ENV)
 SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
 TOOLS_OUTSIDE_THE_KIT = ("git",)  # the lessons call it; it is not a Python package
 # papermill's exit code when the kernel dies under it (often the out-of-memory killer).

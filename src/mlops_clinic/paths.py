@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mlops_clinic.names import REPO_ENV
+
 
 def _find_repo_root() -> Path:
     # The kit is installed editable from its repository (make setup, Binder's postBuild), so the
     # repository is two levels above the package. MLOPS_CLINIC_REPO overrides it for unusual installs.
-    override = os.environ.get("MLOPS_CLINIC_REPO")
+    override = os.environ.get(REPO_ENV)
     if override:
         return Path(override).resolve()
     return Path(__file__).resolve().parents[2]

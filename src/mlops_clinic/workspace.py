@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_clinic import paths
+from mlops_clinic.names import WORKSPACE_ENV
 
-WORKSPACE_ENV_VAR = "MLOPS_CLINIC_WORKSPACE"
+WORKSPACE_ENV_VAR = WORKSPACE_ENV
 MARKER_FILE = ".clinic-workspace"  # `clinic reset` deletes only directories that carry it
 
 # Literal spellings matter: each tool reads its own variable.

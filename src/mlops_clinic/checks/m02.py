@@ -15,14 +15,13 @@ import subprocess
 from pathlib import Path
 
 from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.data.schema import TARGET
+from mlops_clinic.data.schema import FEATURES as _FEATURES
+from mlops_clinic.names import EXPERIMENT, SANDBOX_MODEL
 
-EXPERIMENT = "house-price"
-SANDBOX_MODEL = "house-price-sandbox"
 SANDBOX = "sandbox-02"
 EXPENSIVE = 600_000
-FEATURES = ["area", "bedrooms", "bathrooms", "stories", "parking", "mainroad", "guestroom",
-            "basement", "hotwaterheating", "airconditioning", "prefarea", "furnishingstatus"]
-TARGET = "price"
+FEATURES = list(_FEATURES)  # a list: a tuple would select one column of a DataFrame
 
 
 # --- set-up of the exercises -----------------------------------------------------------------------

@@ -11,8 +11,8 @@ import json
 import math
 
 from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.names import MODEL_NAME
 
-MODEL_NAME = "house-price"
 # The house the serve-http exercise asks about: the first request of the stable traffic (H200001).
 EXERCISE_HOUSE = {"area": 7100, "bedrooms": 4, "bathrooms": 2, "stories": 2, "mainroad": "no",
                   "guestroom": "no", "basement": "yes", "hotwaterheating": "no",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.data import SCENARIOS
 
-SCENARIOS = ("stable", "covariate_drift", "concept_drift", "data_quality")
 KNOWN_BY_DAY = 10
 
 # Records as the estate agents' system exports them: every value is text, and the incident batch's

@@ -12,8 +12,8 @@ import math
 from numbers import Real
 
 from mlops_clinic.checks.core import NotAttempted, Question, Wrong, is_blank
+from mlops_clinic.names import EXPERIMENT, SANDBOX_MODEL
 
-SANDBOX_MODEL = "house-price-sandbox"
 SMALL_REFERENCE = {"n": 800, "random_state": 5}  # q1: a team that kept only 800 reference houses
 Q1_DAYS = (1, 3)  # q1: the first three days of covariate_drift
 Q2_WINDOW, Q2_TODAY = (7, 8), 12  # q2: concept_drift requests of days 7-8, labels known on day 12
@@ -279,7 +279,7 @@ def prepare_promotion() -> tuple:
         model = _project_model().build_model("gradient_boosting", n_estimators=200,
                                              learning_rate=0.1, max_depth=3)
         model.fit(train[list(FEATURES)], train["price"])
-        mlflow.set_experiment("house-price")
+        mlflow.set_experiment(EXPERIMENT)
         with mlflow.start_run(run_name="exercise 05: challenger"):
             mlflow.set_tag("source", "exercise-05")
             logged = mlflow.sklearn.log_model(model, name="model", registered_model_name=SANDBOX_MODEL,

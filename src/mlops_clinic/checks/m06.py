@@ -18,17 +18,17 @@ import zlib
 from pathlib import Path
 
 from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.data.schema import TARGET
+from mlops_clinic.data.schema import FEATURES as _FEATURES
+from mlops_clinic.names import CHAMPION, MODEL_NAME, SANDBOX_MODEL
 
 SANDBOX = "sandbox-06"
-SANDBOX_MODEL = "house-price-sandbox"
 FAULTY_BRANCH = "data-v3"
 FAULTY_SHARE = 0.1  # share of houses whose prices the faulty release shuffled
 FAULTY_SEED = 6
 SETUP_COMMIT = f"Exercises: the pipeline registers {SANDBOX_MODEL}"
 LOOSE_GATE = {"champion_tolerance": 0.25, "max_houses_share": 0.1}
-TARGET = "price"
-FEATURES = ["area", "bedrooms", "bathrooms", "stories", "parking", "mainroad", "guestroom",
-            "basement", "hotwaterheating", "airconditioning", "prefarea", "furnishingstatus"]
+FEATURES = list(_FEATURES)  # a list: a tuple would select one column of a DataFrame
 
 
 # --- set-up of the exercises -----------------------------------------------------------------------
@@ -81,7 +81,7 @@ def exercise_sandbox(workspace=None) -> Path:
         client.delete_registered_model(SANDBOX_MODEL)
     except MlflowException:
         pass
-    champion = client.get_model_version_by_alias("house-price", "champion")
+    champion = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
     client.create_registered_model(SANDBOX_MODEL)
     version = client.create_model_version(SANDBOX_MODEL, source=champion.source,
                                           run_id=champion.run_id).version

@@ -17,10 +17,10 @@ import io
 import os
 from pathlib import Path
 
+from mlops_clinic.data import SCENARIOS
 from mlops_clinic.data.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+from mlops_clinic.names import MODEL_NAME
 
-SCENARIOS = ("stable", "covariate_drift", "concept_drift", "data_quality")
-MODEL_NAME = "house-price"
 PREDICTION = "prediction_gbp"
 ACTUAL = "actual_price_gbp"
 REPORTS = "reports"  # folder in the workspace where the HTML reports go

@@ -20,7 +20,7 @@ The inference log (read by module 05)
 -------------------------------------
 
 Location: `Workspace.inference_dir / "inference.sqlite"`, i.e. `<workspace>/inference/inference.sqlite`
-($CLINIC_INFERENCE_LOG overrides it). SQLite in WAL mode: read it while the service writes.
+($MLOPS_CLINIC_INFERENCE_LOG overrides it). SQLite in WAL mode: read it while the service writes.
 `inference_log.read_predictions()`, `read_rejections()` and `counts()` return DataFrames.
 
 Table `predictions`, one row per answered request, committed before the answer is sent:

@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from mlops_clinic.data.schema import COLUMNS, FEATURES
+from mlops_clinic.data import SCENARIOS
+from mlops_clinic.names import INFERENCE_LOG_ENV
 from mlops_clinic.service.schema import MAX_DAY
 
 LOG_FILE = "inference.sqlite"
-LOG_ENV_VAR = "CLINIC_INFERENCE_LOG"  # overrides the location (a built Bento has no workspace)
-SCENARIOS = ("stable", "covariate_drift", "concept_drift", "data_quality")
+LOG_ENV_VAR = INFERENCE_LOG_ENV  # overrides the location (a built Bento has no workspace)
 BODY_KEPT = 2_000  # characters of a refused request's body kept in the log
 
 _SQL_TYPE = {"integer": "INTEGER", "yes_no": "TEXT", "category": "TEXT"}
@@ -82,7 +83,7 @@ def now() -> str:
 
 
 def log_path(workspace=None) -> Path:
-    """Where the log is: $CLINIC_INFERENCE_LOG, else the workspace's inference/ folder."""
+    """Where the log is: $MLOPS_CLINIC_INFERENCE_LOG, else the workspace's inference/ folder."""
     if workspace is None and os.environ.get(LOG_ENV_VAR):
         return Path(os.environ[LOG_ENV_VAR])
     if workspace is None:

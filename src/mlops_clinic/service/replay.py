@@ -21,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_clinic.data import SCENARIOS
 from mlops_clinic.data.schema import COLUMNS, DAY, FEATURES, ID
 
 _WHOLE = re.compile(r"^-?[0-9]+$")
-SCENARIOS = ("stable", "covariate_drift", "concept_drift", "data_quality")
 
 
 class ServiceStopped(RuntimeError):

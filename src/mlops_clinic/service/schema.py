@@ -25,8 +25,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic_core import PydanticCustomError
 
 from mlops_clinic.data.schema import COLUMNS, FEATURES, ID, Column
+from mlops_clinic.names import MODEL_NAME
 
-MODEL_NAME = "house-price"  # the registered model in MLflow and the model's name in BentoML
 MAX_BATCH = 1_000  # houses in one batch request; more is refused with a 400
 UNUSUAL_SD = 3.0  # a feature this many standard deviations from its training mean is "unusual"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"  # request ids and batch labels

@@ -12,8 +12,8 @@ them: a bad request gets HTTP 400 with a sentence that names the field and the f
 
 Which model (environment variables, read when the service starts):
 
-    HOUSE_PRICE_MODEL   a BentoML tag, e.g. house-price:v1: serve exactly that one (roll back)
-    HOUSE_PRICE_ALIAS   otherwise, with an MLflow registry ($MLFLOW_TRACKING_URI): serve the
+    MLOPS_CLINIC_MODEL   a BentoML tag, e.g. house-price:v1: serve exactly that one (roll back)
+    MLOPS_CLINIC_ALIAS   otherwise, with an MLflow registry ($MLFLOW_TRACKING_URI): serve the
                         version this alias names (default champion) and follow it: when the alias
                         moves, the new version is imported and swapped in without a restart
     (neither)           the declared model, house-price:latest (in a Bento: the one packed in it)
@@ -29,9 +29,10 @@ import pandas as pd
 
 from mlops_clinic.service import sockets, store
 from mlops_clinic.service.http import RequestLimits, quiet_client_errors
-from mlops_clinic.service.schema import MAX_BATCH, MODEL_NAME, UNUSUAL_SD, House, Houses, Prediction
+from mlops_clinic.names import MODEL_ENV, MODEL_NAME
+from mlops_clinic.service.schema import MAX_BATCH, UNUSUAL_SD, House, Houses, Prediction
 
-MODEL_TAG = os.environ.get("HOUSE_PRICE_MODEL", f"{MODEL_NAME}:latest")
+MODEL_TAG = os.environ.get(MODEL_ENV, f"{MODEL_NAME}:latest")
 
 
 @bentoml.service(
@@ -54,7 +55,7 @@ class HousePrice:
 
     def __init__(self) -> None:
         # The registry's champion (followed: a new champion is swapped in without a restart),
-        # or the tag in $HOUSE_PRICE_MODEL, or the declared model when there is no registry.
+        # or the tag in $MLOPS_CLINIC_MODEL, or the declared model when there is no registry.
         self.model, alias = store.model_to_serve(default_tag=MODEL_TAG)
         self.follower = None
         if alias is not None:

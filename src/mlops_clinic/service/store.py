@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_clinic.errors import ClinicError
-from mlops_clinic.service.schema import MODEL_NAME
+from mlops_clinic.names import ALIAS_ENV, CHAMPION, MODEL_ENV, MODEL_NAME
 
 logger = logging.getLogger("bentoml.house_price")
 
@@ -97,17 +97,17 @@ def missing_model_message(tag: str) -> str:
 def model_to_serve(default_tag: str) -> tuple["Loaded", str | None]:
     """What the model server loads at start, and the registry alias it then follows (or None):
 
-    - $HOUSE_PRICE_MODEL names a BentoML tag: exactly that model, never swapped (a roll-back to a
+    - $MLOPS_CLINIC_MODEL names a BentoML tag: exactly that model, never swapped (a roll-back to a
       known version, or a pinned deployment);
     - else, if an MLflow registry is configured ($MLFLOW_TRACKING_URI) and the alias in
-      $HOUSE_PRICE_ALIAS (default: champion) exists: the version it names, imported into the store
+      $MLOPS_CLINIC_ALIAS (default: champion) exists: the version it names, imported into the store
       if needed, and the alias is followed;
     - else `default_tag`, the model the service declares (in a Bento: the model packed with it).
     """
     import os
 
-    pinned = os.environ.get("HOUSE_PRICE_MODEL", "")
-    alias = os.environ.get("HOUSE_PRICE_ALIAS", "champion")
+    pinned = os.environ.get(MODEL_ENV, "")
+    alias = os.environ.get(ALIAS_ENV, CHAMPION)
     if not pinned and alias and os.environ.get("MLFLOW_TRACKING_URI"):
         client = registry_client()
         version = alias_version(alias, client=client)

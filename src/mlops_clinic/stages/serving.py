@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mlops_clinic.names import MODEL_NAME
 from mlops_clinic.stages import StageError, failure_advice, module_needs, stage
 from mlops_clinic.workspace import Workspace, path_with_kit_tools
 
@@ -54,7 +55,7 @@ def champion_in_store(ws: Workspace) -> bool:
     version = champion_version(ws)
     if version is None:
         return False
-    labels = ws.bentoml_home / "models" / "house-price" / f"v{version.version}" / "model.yaml"
+    labels = ws.bentoml_home / "models" / MODEL_NAME / f"v{version.version}" / "model.yaml"
     if not labels.is_file():
         return False
     import yaml

@@ -14,14 +14,13 @@ import json
 import shutil
 from pathlib import Path
 
+from mlops_clinic.names import CHAMPION as ALIAS
+from mlops_clinic.names import EXPERIMENT, MODEL_NAME
 from mlops_clinic.stages import module_needs, stage
 from mlops_clinic.stages.data import DATA_FILE, commit, git_ok, on_main, restore_data, run
 from mlops_clinic.workspace import Workspace
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "project_template"
-MODEL_NAME = "house-price"
-ALIAS = "champion"
-EXPERIMENT = "house-price"
 # Module 01 changes this one setting after the first run: linear -> gradient boosting.
 MODEL_SETTING = ("model: linear", "model: gradient_boosting")
 RESULTS = ["dvc.lock", "metrics.json", "models", "data/.gitignore"]
