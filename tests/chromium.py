@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_clinic.servers import processes_inside, stop_processes
+from mlops_clinic.processes import processes_inside, stop_processes
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 import nbformat
-import psutil
 
 from .catalogue import source_cells
 from .files import spreadsheet_safe
 from .names import REPO_ENV
+from .processes import descendants, send
 from .supervisor import network_isolation
 
 SAMPLE_EVERY_S = 0.2
@@ -276,15 +276,8 @@ class _Supervised:
             return
         except subprocess.TimeoutExpired:
             pass
-        try:
-            tree = psutil.Process(self.popen.pid).children(recursive=True)
-        except psutil.Error:
-            tree = []
-        for p in tree:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
+        for p in descendants(self.popen.pid):
+            send(p, signal.SIGKILL)
         self.popen.kill()
         self.popen.wait()
 

@@ -10,14 +10,13 @@ Each server runs in its own process group; stopping it stops that group and ever
 workers start their own session). A PID file in the workspace lets `clinic reset` (or the next run
 of the notebook) stop a server that a crashed kernel left behind, still by PID, never by name.
 Servers with no PID file (the launcher cards jupyter-server-proxy starts) are found by their
-working folder or command line inside the workspace (`processes_inside`), also stopped by PID.
+working folder or command line inside the workspace (`processes.processes_inside`), also by PID.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -25,9 +24,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import psutil
 
 from mlops_clinic.errors import DOCTOR, ClinicError
+from mlops_clinic.processes import group_of, pid_alive, stop_group
 
 LOOPBACK = "127.0.0.1"
 
@@ -157,7 +156,7 @@ class BackgroundServer:
         """SIGTERM the server's process group, SIGKILL it if it lingers; idempotent."""
         if self.process is None:
             return
-        _stop_group(self.process.pid, timeout, self.process)
+        stop_group(self.process.pid, timeout, self.process)
         self.process = None
         _RUNNING.discard(self)
         if self.pid_path is not None and self.pid_path.exists():
@@ -185,67 +184,6 @@ class BackgroundServer:
         return f"<{self.name}: {state}>"
 
 
-def _stop_group(pid: int, timeout: float, process: subprocess.Popen | None = None) -> None:
-    # Some servers' workers start their own session (BentoML's do), so the process group alone
-    # misses them: list every descendant first, while the leader still knows its children.
-    descendants = _descendants(pid)
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    for child in descendants:
-        _signal(child, signal.SIGTERM)
-    _, lingering = psutil.wait_procs(descendants, timeout=timeout)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None:
-            if process.poll() is not None:
-                break
-        elif not _pid_alive(pid):
-            break
-        time.sleep(0.1)
-    try:
-        os.killpg(pid, signal.SIGKILL)  # workers that ignored SIGTERM, or a stuck leader
-    except ProcessLookupError:
-        pass
-    for child in lingering:
-        _signal(child, signal.SIGKILL)
-    psutil.wait_procs(lingering, timeout=5)
-    if process is not None:
-        process.wait(timeout=5)
-
-
-def _descendants(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.Error:
-        return []
-
-
-def _signal(process: psutil.Process, sig: int) -> None:
-    try:
-        process.send_signal(sig)  # psutil checks the PID still belongs to the same process
-    except psutil.Error:
-        pass
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _group_of(pid: int) -> int | None:
-    try:
-        return os.getpgid(pid)
-    except ProcessLookupError:
-        return None
-
-
 def stop_pid_file(pid_path: Path) -> bool:
     """Stop the process group recorded in a PID file, if it still runs. True if one was stopped."""
     try:
@@ -254,9 +192,9 @@ def stop_pid_file(pid_path: Path) -> bool:
         return False
     Path(pid_path).unlink(missing_ok=True)
     # Only a group leader of our making: a recycled PID of an unrelated process is left alone.
-    if not _pid_alive(pid) or _group_of(pid) != pid:
+    if not pid_alive(pid) or group_of(pid) != pid:
         return False
-    _stop_group(pid, timeout=10.0)
+    stop_group(pid, timeout=10.0)
     return True
 
 
@@ -267,75 +205,6 @@ def stop_all_recorded(servers_dir: Path) -> list[str]:
         if stop_pid_file(pid_file):
             stopped.append(pid_file.stem)
     return stopped
-
-
-def processes_inside(root: Path) -> list[psutil.Process]:
-    """This user's processes whose working folder or command line is inside `root`: servers with
-    no PID file (the launcher cards jupyter-server-proxy starts), kernels, tools. Never this
-    process or its ancestors (a Jupyter server or kernel that runs `clinic reset`)."""
-    spellings = {str(root), str(Path(root).resolve())}  # a process's folder is the resolved path
-    spared = _me_and_my_ancestors()
-    user = psutil.Process().username()
-    found = []
-    for process in psutil.process_iter(["username", "cwd", "cmdline", "status"]):
-        info = process.info
-        if process.pid in spared or info["username"] != user or info["status"] == psutil.STATUS_ZOMBIE:
-            continue
-        if any(_is_inside(info["cwd"], spelling) or
-               any(_mentions(argument, spelling) for argument in info["cmdline"] or [])
-               for spelling in spellings):
-            found.append(process)
-    return found
-
-
-def _is_inside(path: str | None, root: str) -> bool:
-    return bool(path) and (path == root or path.startswith(root + os.sep))
-
-
-def _mentions(argument: str, root: str) -> bool:
-    # A path inside the workspace anywhere in an argument (`--database=.../Crash Reports`,
-    # `sqlite:///.../workspace/mlflow/mlflow.db`), but not a sibling such as workspace-old/.
-    return argument == root or root + os.sep in argument
-
-
-def _me_and_my_ancestors() -> set[int]:
-    me = psutil.Process()
-    return {me.pid, *(parent.pid for parent in me.parents())}
-
-
-def stop_processes(processes: list[psutil.Process], timeout: float = 10.0) -> None:
-    """SIGTERM each process and its descendants by PID, SIGKILL what lingers (the workers of a
-    server need not share its folder or command line). Never this process or its ancestors."""
-    spared = _me_and_my_ancestors()
-    every: dict[int, psutil.Process] = {}
-    for process in processes:
-        for member in [process, *_descendants(process.pid)]:
-            if member.pid not in spared:
-                every.setdefault(member.pid, member)
-    for member in every.values():
-        _signal(member, signal.SIGTERM)
-    lingering = _still_running(list(every.values()), timeout)
-    for member in lingering:
-        _signal(member, signal.SIGKILL)
-    _still_running(lingering, 5)
-
-
-def _still_running(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
-    """Those of `processes` still running after up to `timeout` s. A zombie counts as ended: only
-    its parent (not this process) can collect its exit status."""
-    deadline = time.monotonic() + timeout
-    while True:
-        lingering = [process for process in processes if _running(process)]
-        if not lingering or time.monotonic() >= deadline:
-            return lingering
-        time.sleep(0.1)
-
-
-def _running(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 _RUNNING: set[BackgroundServer] = set()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mlops_clinic.servers import processes_inside, stop_all_recorded, stop_processes
+from mlops_clinic.processes import processes_inside, stop_processes
+from mlops_clinic.servers import stop_all_recorded
 from mlops_clinic.workspace import Workspace, add_workspace_argument
 
 

@@ -34,6 +34,8 @@ import time
 
 import psutil
 
+from mlops_clinic.processes import descendants, running, send
+
 POLL_S = 0.2
 STOP_GRACE_S = 3
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -159,7 +161,7 @@ class RunProcesses:
                     found[p.pid] = p
             except (OSError, psutil.Error):
                 continue
-        return [p for p in found.values() if _running(p)]
+        return [p for p in found.values() if running(p)]
 
     def stop(self) -> None:
         """TERM everything, KILL what is left after a grace period; repeated, so that a process
@@ -169,27 +171,14 @@ class RunProcesses:
             if not procs:
                 return
             for p in procs:
-                try:
-                    p.send_signal(sig)
-                except psutil.Error:
-                    pass
+                send(p, sig)
             deadline = time.monotonic() + wait_s
-            while time.monotonic() < deadline and any(_running(p) for p in procs):
+            while time.monotonic() < deadline and any(running(p) for p in procs):
                 reap()
                 time.sleep(0.05)
 
     def _descendants(self) -> list[psutil.Process]:
-        try:
-            return self.me.children(recursive=True)
-        except psutil.Error:
-            return []
-
-
-def _running(p: psutil.Process) -> bool:
-    try:
-        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
+        return descendants(self.me.pid)
 
 
 def reap() -> dict[int, int]:

@@ -151,6 +151,13 @@ class Workspace:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
 
+    def process_env(self) -> dict[str, str]:
+        """The environment of a process that works in this workspace: this process's, the
+        workspace's variables over it, and the kit's tools first on PATH."""
+        env = {**os.environ, **self.env()}
+        env["PATH"] = path_with_kit_tools(env.get("PATH", ""))
+        return env
+
     def create(self) -> "Workspace":
         """Create the directories (idempotent)."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -180,7 +187,7 @@ class Workspace:
         This is scaffolding that every module relies on; module 01 teaches what to do with it.
         """
         project = self.project
-        env = {**os.environ, **self.env()}
+        env = self.process_env()
         if not (project / ".git").exists():
             _run(["git", "init", "--quiet", "--initial-branch", "main"], project, env)
             # The participant's own global git settings (signing, hooks) must not break the lessons.
@@ -235,7 +242,7 @@ def _quiet_logger(name: str):
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        from mlops_clinic.stages import StageError, failure_advice  # the stages import this module
+        from mlops_clinic.project import StageError, failure_advice  # it imports this module
 
         output = (result.stderr or result.stdout).strip()
         raise StageError(f"Setting up the workspace failed at `{' '.join(cmd[:3])}` in {cwd}:\n{output}",

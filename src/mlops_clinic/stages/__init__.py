@@ -18,13 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from mlops_clinic.errors import DOCTOR, ClinicError
+from mlops_clinic.project import StageError, failure_advice  # noqa: F401 (the stages' errors)
 from mlops_clinic.workspace import Workspace, add_workspace_argument
 from mlops_clinic.workspace_lock import Holding, WorkspaceBusy, workspace_lock
-
-
-class StageError(ClinicError, RuntimeError):
-    """A stage could not be built: the step, what the tool said, and the fix for it."""
 
 
 @dataclass(frozen=True)
@@ -80,32 +76,6 @@ def _ensure(name: str, workspace: Workspace, built: list[str], chain: tuple[str,
         lock.doing(f"stage {name}")
         current.build(workspace)
         built.append(name)
-
-
-# What a failed step's output says, and the fix to name for it. Two builders never run at once (the
-# workspace lock), but a command the participant runs meanwhile can hold DVC's or git's own lock;
-# only a damaged repository needs a fresh workspace.
-_FIXES = (
-    (("Unable to acquire lock",),
-     "Another DVC command is running in this project (a notebook cell or a terminal): let it "
-     "finish, then run this again."),
-    (("index.lock",),
-     "Another git command is running in this project: let it finish, then run this again. If "
-     "none is running, delete project/.git/index.lock."),
-    (("not a git repository", "is corrupt", "bad object", "not inside of a DVC repository"),
-     "The project's git or DVC repository is damaged. `clinic reset` gives a fresh workspace "
-     "(it deletes everything in this one)."),
-)
-_USUAL_FIX = ("The steps finished before this one are kept: fix what the message above names, then "
-              f"run this again. If it looks like the installation, {DOCTOR}.")
-
-
-def failure_advice(output: str) -> str:
-    """The sentence that tells a participant what to do about a failed preparation step."""
-    for signs, fix in _FIXES:
-        if any(sign in output for sign in signs):
-            return fix
-    return _USUAL_FIX
 
 
 # What each module's setup cell ensures before its first lesson cell runs.

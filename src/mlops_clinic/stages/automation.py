@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from mlops_clinic.stages import module_needs, stage
-from mlops_clinic.stages.data import commit, git_ok, on_main, run
+from mlops_clinic.project import commit, git_ok, run
+from mlops_clinic.stages.data import on_main
 from mlops_clinic.stages.training import copy_into, files_in
 from mlops_clinic.workspace import Workspace
 

@@ -13,36 +13,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from mlops_clinic.stages import StageError, failure_advice, module_needs, stage
-from mlops_clinic.workspace import Workspace, path_with_kit_tools
+from mlops_clinic.project import commit, git_ok, run, tag_exists  # noqa: F401 (used by the stages)
+from mlops_clinic.stages import module_needs, stage
+from mlops_clinic.workspace import Workspace
 from mlops_clinic.workspace_lock import workspace_lock
 
 DATA_FILE = "data/houses.csv"
 V1_TAG, V2_TAG = "data-v1.0.0", "data-v2.0.0"
 PREVIOUS_PROJECT = "project-previous"
-
-
-def run(ws: Workspace, *cmd: str, cwd: Path | None = None) -> str:
-    """Run a command in the project with the workspace's environment; a clear error if it fails."""
-    env = {**os.environ, **ws.env()}
-    env["PATH"] = path_with_kit_tools(env.get("PATH", ""))
-    result = subprocess.run(list(cmd), cwd=cwd or ws.project, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        output = (result.stderr or result.stdout).strip()[-2000:]
-        raise StageError(f"Preparing the workspace failed at `{' '.join(cmd)}` in {cwd or ws.project}:\n"
-                         f"{output}", fix=failure_advice(output))
-    return result.stdout
-
-
-def git_ok(ws: Workspace, *args: str) -> bool:
-    """True if `git args...` succeeds in the project (cheap checks: a tag exists, a file is tracked)."""
-    if not (ws.project / ".git").is_dir():
-        return False
-    return subprocess.run(["git", *args], cwd=ws.project, capture_output=True).returncode == 0
-
-
-def tag_exists(ws: Workspace, tag: str) -> bool:
-    return git_ok(ws, "rev-parse", "--quiet", "--verify", f"refs/tags/{tag}")
 
 
 def on_main(ws: Workspace) -> None:
@@ -56,14 +34,6 @@ def restore_data(ws: Workspace) -> None:
     """Bring data/houses.csv to what its pointer records, from the cache or else the remote."""
     if (ws.project / f"{DATA_FILE}.dvc").is_file():
         run(ws, "dvc", "pull", "--quiet", f"{DATA_FILE}.dvc")
-
-
-def commit(ws: Workspace, *paths: str, message: str) -> None:
-    """`git add` the paths and commit them, if that changes anything (a lesson interrupted after
-    its own commit must not make the replay fail on "nothing to commit")."""
-    run(ws, "git", "add", *paths)
-    if not git_ok(ws, "diff", "--cached", "--quiet"):
-        run(ws, "git", "commit", "--quiet", "-m", message)
 
 
 def release_v2(current: Path, new: Path, out: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mlops_clinic.names import MODEL_NAME
 from mlops_clinic.stages import StageError, failure_advice, module_needs, stage
-from mlops_clinic.workspace import Workspace, path_with_kit_tools
+from mlops_clinic.workspace import Workspace
 
 
 def _in_this_process(ws: Workspace) -> bool:
@@ -38,9 +38,7 @@ def _in_this_process(ws: Workspace) -> bool:
 
 def _in_workspace(ws: Workspace, code: str) -> str:
     """Run Python `code` in a fresh process inside the workspace; its last output line."""
-    env = {**os.environ, **ws.env()}
-    env["PATH"] = path_with_kit_tools(env.get("PATH", ""))
-    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=ws.project,
+    result = subprocess.run([sys.executable, "-c", code], env=ws.process_env(), cwd=ws.project,
                             capture_output=True, text=True)
     if result.returncode != 0:
         output = result.stderr.strip()[-2000:]

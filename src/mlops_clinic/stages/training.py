@@ -17,7 +17,8 @@ from pathlib import Path
 from mlops_clinic.names import CHAMPION as ALIAS
 from mlops_clinic.names import EXPERIMENT, MODEL_NAME
 from mlops_clinic.stages import module_needs, stage
-from mlops_clinic.stages.data import DATA_FILE, commit, git_ok, on_main, restore_data, run
+from mlops_clinic.project import commit, git_ok, run
+from mlops_clinic.stages.data import DATA_FILE, on_main, restore_data
 from mlops_clinic.workspace import Workspace
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "project_template"
