@@ -19,6 +19,8 @@ COMMANDS = {
     "stop": ("mlops_clinic.stop", "stop every server running in the workspace (by PID); deletes nothing"),
     "reset": ("mlops_clinic.reset", "delete the workspace and start a fresh one (asks first)"),
     "data": ("mlops_clinic.data.cli", "regenerate the datasets (`clinic data generate [--check]`)"),
+    "export": ("mlops_clinic.export.cli", "take it home: the pipeline as your own repository, on a kit dataset or your CSV"),
+    "schema": ("mlops_clinic.export.schema_cli", "draft a schema file from your CSV (`clinic schema infer DATA --target COLUMN`)"),
     "maturity": ("mlops_clinic.maturity.cli", "maturity answers: show, export, and a cohort report for instructors"),
     "pins": ("mlops_clinic.pins", "compare (or --write) environment.yml with requirements.lock"),
     "agenda": ("mlops_clinic.agenda", "instructors: one-day and half-day agendas from the notebooks' minutes (--write, --check)"),

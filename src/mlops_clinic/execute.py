@@ -29,6 +29,7 @@ from .catalogue import source_cells
 from .files import spreadsheet_safe
 from .names import REPO_ENV
 from .processes import descendants, send
+from .workspace import path_with_kit_tools
 from .supervisor import network_isolation
 
 SAMPLE_EVERY_S = 0.2
@@ -201,14 +202,9 @@ def execute_notebook(
 
 
 def _full_env(env: dict[str, str] | None) -> dict[str, str]:
-    full = dict(os.environ)
-    full.update(env or {})
+    full = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     # `!dvc ...` in a cell finds the tools of this interpreter's venv even if it was not activated.
-    bin_dir = str(Path(sys.executable).parent)
-    path = full.get("PATH", "")
-    if bin_dir not in path.split(os.pathsep):
-        full["PATH"] = bin_dir + (os.pathsep + path if path else "")
-    full["PYTHONUNBUFFERED"] = "1"
+    full["PATH"] = path_with_kit_tools(full.get("PATH", ""))
     return full
 
 

@@ -5,7 +5,9 @@
     X, y = df[list(FEATURES)], df[TARGET]
 
 The data card is datasets/README.md; `clinic data generate --check` proves the committed CSVs are
-what the generator writes.
+what the generator writes. Every name above means the house prices; other datasets have a
+`Schema` (`HOUSES` is the house prices'), passed as `load(path, schema=...)`: the sector datasets
+(`mlops_clinic.data.sectors`) and a participant's own CSV (`read_schema`, `clinic schema infer`).
 """
 
 from mlops_clinic.data.load import (
@@ -25,12 +27,16 @@ from mlops_clinic.data.schema import (
     DAY,
     DAY_SOLD,
     FEATURES,
+    HOUSES,
     ID,
     LAYOUTS,
     NUMERIC_FEATURES,
     TARGET,
     YES_NO_COLUMNS,
     Column,
+    Schema,
+    SchemaError,
+    read_schema,
 )
 
 # The generator is imported on first use: it keeps `python -m mlops_clinic.data.generate` free of
@@ -48,8 +54,8 @@ def __getattr__(name):
 
 __all__ = [
     "CATEGORICAL_FEATURES", "CATEGORIES", "COLUMNS", "Column", "DAY", "DAY_SOLD",
-    "DataValidationError", "FEATURES", "ID", "LAYOUTS", "NUMERIC_FEATURES", "Problem",
-    "SCENARIOS", "TARGET", "YES_NO_COLUMNS", "available_datasets", "dataset_path",
-    "generate_houses", "generate_traffic", "load", "read_csv", "validate", "validated",
-    "write_all",
+    "DataValidationError", "FEATURES", "HOUSES", "ID", "LAYOUTS", "NUMERIC_FEATURES", "Problem",
+    "SCENARIOS", "Schema", "SchemaError", "TARGET", "YES_NO_COLUMNS", "available_datasets",
+    "dataset_path", "generate_houses", "generate_traffic", "load", "read_csv", "read_schema",
+    "validate", "validated", "write_all",
 ]

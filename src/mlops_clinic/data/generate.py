@@ -7,7 +7,8 @@ Determinism: every file has a fixed seed, only numpy's `Generator.random`, `stan
 `integers` are used, and every value written is an integer or a fixed string, so the CSV bytes do
 not depend on float formatting. `clinic data generate --check` proves the committed files match.
 
-    clinic data generate            rewrite datasets/*.csv, datasets/traffic/*.csv, SHA256SUMS
+    clinic data generate            rewrite datasets/*.csv, datasets/traffic/*.csv, SHA256SUMS,
+                                    and the sector datasets (sector_datasets/, data/sectors.py)
     clinic data generate --check    regenerate in a temporary directory and compare, byte for byte
 """
 
@@ -299,10 +300,21 @@ def generated_files() -> dict[str, bytes]:
 
 
 def write_all(out_dir: str | Path = DATASETS_DIR) -> list[Path]:
-    """Write every data file and SHA256SUMS under out_dir; returns the paths written."""
+    """Write every house-price data file and SHA256SUMS under out_dir; returns the paths written."""
+    return _write(generated_files(), out_dir)
+
+
+def write_sectors(out_dir: str | Path | None = None) -> list[Path]:
+    """Write every sector data file and its SHA256SUMS under out_dir (default sector_datasets/)."""
+    from mlops_clinic.data import sectors
+
+    return _write(sectors.generated_files(), sectors.SECTORS_DIR if out_dir is None else out_dir)
+
+
+def _write(files: dict[str, bytes], out_dir: str | Path) -> list[Path]:
     out_dir = Path(out_dir)
     written = []
-    for name, data in generated_files().items():
+    for name, data in files.items():
         path = out_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -310,12 +322,12 @@ def write_all(out_dir: str | Path = DATASETS_DIR) -> list[Path]:
     return written
 
 
-def compare(out_dir: str | Path = DATASETS_DIR) -> dict[str, str]:
-    """Compare out_dir with a fresh generation: {relative path: "differs" | "missing" |
-    "not generated"}; empty when everything is identical."""
+def compare(out_dir: str | Path = DATASETS_DIR, writer=write_all) -> dict[str, str]:
+    """Compare out_dir with a fresh generation by `writer` (write_all or write_sectors):
+    {relative path: "differs" | "missing" | "not generated"}; empty when everything is identical."""
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory(prefix="clinic-data-") as tmp:
-        write_all(tmp)
+        writer(tmp)
         fresh = {p.relative_to(tmp).as_posix(): p.read_bytes()
                  for p in sorted(Path(tmp).rglob("*")) if p.is_file()}
     report = {}
@@ -341,31 +353,48 @@ def _shown(path: Path) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=DATASETS_DIR,
-                        help="directory to write or check (default: the kit's datasets/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="directory of the house-price datasets to write or check (default: the "
+                             "kit's datasets/; given alone, only those)")
+    parser.add_argument("--sectors-out", type=Path, default=None,
+                        help="directory of the sector datasets to write or check (default: the kit's "
+                             "sector_datasets/; given alone, only those)")
     parser.add_argument("--check", action="store_true",
                         help="regenerate in a temporary directory and report files that differ")
 
 
 def run(args: argparse.Namespace) -> int:
-    """`clinic data generate [--out DIR] [--check]`."""
-    shown = _shown(args.out)
+    """`clinic data generate [--out DIR] [--sectors-out DIR] [--check]`."""
+    from mlops_clinic.data import sectors
+
+    houses_out, sectors_out = args.out, getattr(args, "sectors_out", None)
+    if houses_out is None and sectors_out is None:
+        houses_out, sectors_out = DATASETS_DIR, sectors.SECTORS_DIR
+    folders = [(folder, writer) for folder, writer in ((houses_out, write_all), (sectors_out, write_sectors))
+               if folder is not None]
     if args.check:
-        report = compare(args.out)
-        if not report:
-            print(f"All data files in {shown}/ are identical to a fresh generation.")
-            return 0
-        hints = {"differs": "differs from a fresh generation",
-                 "missing": "is missing",
-                 "not generated": "is not produced by the generator (delete it, or add it to "
-                                  "generate.py)"}
-        for name, status in report.items():
-            print(f"{shown}/{name} {hints[status]}")
-        print("Run `clinic data generate` to rewrite the generated files, or undo the edits.")
-        return 1
-    for path in write_all(args.out):
-        print(f"wrote {_shown(path)}")
+        return 0 if all([_check(folder, writer) for folder, writer in folders]) else 1
+    for folder, writer in folders:
+        for path in writer(folder):
+            print(f"wrote {_shown(path)}")
     return 0
+
+
+def _check(out_dir: Path, writer) -> bool:
+    """Print the outcome of compare(); True when out_dir is identical to a fresh generation."""
+    shown = _shown(out_dir)
+    report = compare(out_dir, writer)
+    if not report:
+        print(f"All data files in {shown}/ are identical to a fresh generation.")
+        return True
+    hints = {"differs": "differs from a fresh generation",
+             "missing": "is missing",
+             "not generated": "is not produced by the generator (delete it, or add it to "
+                              "generate.py)"}
+    for name, status in report.items():
+        print(f"{shown}/{name} {hints[status]}")
+    print("Run `clinic data generate` to rewrite the generated files, or undo the edits.")
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:

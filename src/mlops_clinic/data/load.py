@@ -9,6 +9,9 @@ this; the kit's files have none.)
     load("my_houses.csv")                     # any file; DataValidationError lists what to fix
     df = load("traffic/data_quality", strict=False)
     df.attrs["problems"]                      # the incident's problems, rows kept
+    load("my_data.csv", schema=read_schema("schema.yaml"))   # any dataset, by its schema
+
+Without `schema`, every function checks the house prices (schema.HOUSES).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlops_clinic.data.schema import COLUMNS, LAYOUTS, TARGET, Column, layout_of
+from mlops_clinic.data.schema import HOUSES, Column, Schema, _bound_text
 from mlops_clinic.paths import DATASETS_DIR
 
 MAX_SHOWN = 10  # problems spelled out in a DataValidationError message; the rest are counted
@@ -172,12 +175,13 @@ def _fail(name: str, message: str, kind: str, row: int | None = None) -> DataVal
     return DataValidationError(str(problem), [problem])
 
 
-def read_csv(path: str | Path, *, source: str | None = None) -> pd.DataFrame:
+def read_csv(path: str | Path, *, source: str | None = None, schema: Schema | None = None) -> pd.DataFrame:
     """Read a CSV as text (every cell a str, empty cells NaN), turning every parse failure into
     a DataValidationError that names the file, the line and the fix. Values are not checked
-    here; see validate()."""
+    here; see validate(). `schema` only shapes the messages (the header to write)."""
     path = Path(path)
     name = source or _display_name(path)
+    header = ",".join(next(iter((schema or HOUSES).layouts.values())))
     if not path.exists():
         # Echo a relative path as given; an absolute one would print this machine's folders.
         given = "" if path.is_absolute() else f" (looked for {path.as_posix()})"
@@ -196,7 +200,7 @@ def read_csv(path: str | Path, *, source: str | None = None) -> pd.DataFrame:
                     "not_csv")
     if not head.strip():
         raise _fail(name, "the file is empty; a CSV needs a header line first, e.g. "
-                    + ",".join(LAYOUTS["houses"]), "empty_file")
+                    + header, "empty_file")
     try:
         # Everything as text and only empty cells as missing: validate() then sees the raw
         # values ('NA', 'YES', '4,500') and can say exactly what is wrong with each.
@@ -216,7 +220,7 @@ def read_csv(path: str | Path, *, source: str | None = None) -> pd.DataFrame:
                         "encoding", row=line) from None
     except pd.errors.EmptyDataError:
         raise _fail(name, "the file holds only blank lines; a CSV needs a header line first, "
-                    "e.g. " + ",".join(LAYOUTS["houses"]), "empty_file") from None
+                    "e.g. " + header, "empty_file") from None
     except pd.errors.ParserError as err:
         problems = _scan_structure(path, name)
         if problems:
@@ -285,42 +289,51 @@ def _unit(col: Column) -> str:
 
 
 def _range_text(col: Column) -> str:
+    low, high = _bound_text(col.min), _bound_text(col.max)
     if col.min is not None and col.max is not None:
-        return f"between {col.min:,} and {col.max:,}{_unit(col)}"
+        return f"between {low} and {high}{_unit(col)}"
     if col.min is not None:
-        return f"{col.min:,} or more{_unit(col)}"
-    return f"at most {col.max:,}{_unit(col)}"
+        return f"{low} or more{_unit(col)}"
+    return f"at most {high}{_unit(col)}"
 
 
 def _allowed_text(col: Column) -> str:
     if col.kind == "yes_no":
         return "use exactly 'yes' or 'no' (lower case)"
+    if col.kind == "boolean":
+        return f"use exactly '{col.allowed[0]}' (true) or '{col.allowed[1]}' (false)"
     return "use one of " + ", ".join(f"'{v}'" for v in col.allowed)
 
 
 def validate(df: pd.DataFrame, source: str = "data.csv", require_target: bool | None = None,
-             layout: str | None = None) -> list[Problem]:
+             layout: str | None = None, *, schema: Schema | None = None) -> list[Problem]:
     """Every problem in df, in file order. Rows are numbered as lines of the CSV file: the row
     at position i is line i + 2 (header = line 1). A column with more than KEPT_PER_COLUMN bad
     cells lists the first ones, and one COUNTED Problem at the end counts the rest (their lines,
     kinds and fixes); total_problems() counts everything.
 
-    layout: "houses", "traffic" or "labels" (schema.LAYOUTS); guessed from the columns if None.
-    require_target: whether `price` must be present; None = as the layout says (houses and labels
-    files have it, traffic files do not). Checks: missing, misnamed and extra columns; empty
-    lines; missing values; non-numbers, fractions and out-of-range numbers; unknown categories;
-    wrong case or stray spaces; malformed and duplicate house_id.
+    schema: the dataset's Schema (default: the house prices). layout: one of schema.layouts
+    ("houses", "traffic" or "labels" for the house prices); guessed from the columns if None.
+    require_target: whether the target must be present; None = as the layout says (houses and
+    labels files have it, traffic files do not). Checks: missing, misnamed and extra columns;
+    empty lines; missing values (unless the column is nullable); non-numbers, fractions,
+    non-dates and out-of-range values; unknown categories; wrong case or stray spaces; malformed
+    and duplicate identifiers.
     """
-    layout = layout or layout_of(df.columns)
-    expected = list(LAYOUTS[layout])
+    schema = schema or HOUSES
+    target, layouts, columns = schema.target, schema.layouts, schema.by_name
+    layout = layout or schema.layout_of(df.columns)
+    expected = list(layouts[layout])
     if require_target is None:
-        require_target = TARGET in expected
-    required = [c for c in expected if c != TARGET or require_target]
-    if require_target and TARGET not in required:
-        required.append(TARGET)
-    allowed = set(expected) | {TARGET}
-    if layout != "labels":
-        allowed |= set(LAYOUTS["houses"]) | set(LAYOUTS["traffic"])
+        require_target = target in expected
+    required = [c for c in expected if c != target or require_target]
+    if require_target and target not in required:
+        required.append(target)
+    allowed = set(expected) | {target}
+    if layout != "labels":  # request-like files may carry any column of the other such layouts
+        for name, cols in layouts.items():
+            if name != "labels":
+                allowed |= set(cols)
 
     problems: list[Problem] = []
     present = [str(c) for c in df.columns]
@@ -358,7 +371,7 @@ def validate(df: pd.DataFrame, source: str = "data.csv", require_target: bool | 
                                 "the file has a header but no data rows", "no_rows"))
         return problems
 
-    checked = [c for c in present if c in allowed and c not in renamed]
+    checked = [c for c in present if c in allowed and c not in renamed and columns[c].kind != "text"]
     if not checked:
         return problems
     lines = np.arange(len(df)) + 2
@@ -373,7 +386,7 @@ def validate(df: pd.DataFrame, source: str = "data.csv", require_target: bool | 
         if len(empty_at) > KEPT_PER_COLUMN else []
     order = {c: i for i, c in enumerate(present)}
     for name in checked:
-        found = _check_column(df[name], COLUMNS[name], isna[name].to_numpy() & ~empty, empty)
+        found = _check_column(df[name], columns[name], isna[name].to_numpy() & ~empty, empty)
         for i in range(min(len(found), KEPT_PER_COLUMN)):
             cells.append((int(lines[found.at[i]]), order[name], found.problem(i, source, lines)))
         if len(found) > KEPT_PER_COLUMN:
@@ -402,7 +415,7 @@ def _numbers(values: pd.Series) -> np.ndarray:
 
 # What can be wrong with a cell; a column's findings hold these as small integer codes.
 KINDS = ("missing_value", "not_a_number", "not_a_whole_number", "out_of_range", "extra_spaces",
-         "wrong_case", "unknown_category", "bad_format", "duplicate_id")
+         "wrong_case", "unknown_category", "bad_format", "duplicate_id", "not_a_date")
 _CODE = {kind: code for code, kind in enumerate(KINDS)}
 
 
@@ -464,14 +477,22 @@ def _check_column(values: pd.Series, col: Column, isna: np.ndarray, skip: np.nda
         found["typed_missing"] = failed[typed]
         return failed[~typed]
 
-    if col.kind == "integer":
+    if col.kind in ("integer", "number"):
         num = _numbers(values)
-        found["not_a_number"] = split_typed_missing(np.flatnonzero(live & np.isnan(num)))
+        found["not_a_number"] = split_typed_missing(np.flatnonzero(live & ~np.isfinite(num)))
         with np.errstate(invalid="ignore"):
             low = (num < col.min) if col.min is not None else np.zeros(len(num), dtype=bool)
             high = (num > col.max) if col.max is not None else np.zeros(len(num), dtype=bool)
             fraction = np.isfinite(num) & (np.mod(num, 1) != 0) & ~low & ~high
-        found["not_a_whole_number"] = np.flatnonzero(live & fraction)
+        if col.kind == "integer":
+            found["not_a_whole_number"] = np.flatnonzero(live & fraction)
+        found["out_of_range"] = np.flatnonzero(live & (low | high))
+    elif col.kind == "date":
+        days = _dates(values)
+        found["not_a_date"] = split_typed_missing(np.flatnonzero(live & np.isnan(days)))
+        with np.errstate(invalid="ignore"):
+            low = days < _day_number(col.min) if col.min is not None else np.zeros(len(days), dtype=bool)
+            high = days > _day_number(col.max) if col.max is not None else np.zeros(len(days), dtype=bool)
         found["out_of_range"] = np.flatnonzero(live & (low | high))
     elif col.allowed is not None:
         failed = split_typed_missing(np.flatnonzero(live & ~values.isin(col.allowed).to_numpy()))
@@ -479,7 +500,8 @@ def _check_column(values: pd.Series, col: Column, isna: np.ndarray, skip: np.nda
         for kind in ("extra_spaces", "wrong_case", "unknown_category"):
             found[kind] = failed[kinds == kind]
     else:  # id
-        good = values.astype(str).str.fullmatch(col.pattern.strip("^$")).to_numpy(dtype=bool)
+        pattern = col.pattern.strip("^$") if col.pattern else r".*\S.*"
+        good = values.astype(str).str.fullmatch(pattern).to_numpy(dtype=bool)
         found["bad_format"] = split_typed_missing(np.flatnonzero(live & ~good))
         valid = np.flatnonzero(live & good)
         codes, _ = pd.factorize(raw[valid])
@@ -488,6 +510,8 @@ def _check_column(values: pd.Series, col: Column, isna: np.ndarray, skip: np.nda
         found["duplicate_id"] = valid[repeated]
         first_seen = valid[first_of_code[codes[repeated]]]
     found["missing_value"] = np.union1d(np.flatnonzero(isna), found.pop("typed_missing"))
+    if col.nullable:  # empty (or typed 'NA') is a value this column may have
+        found["missing_value"] = np.zeros(0, dtype=np.int64)
 
     at = np.concatenate([found[k] for k in KINDS if k in found]).astype(np.int64)
     kind = np.concatenate([np.full(len(found[k]), _CODE[k], dtype=np.int8) for k in KINDS if k in found])
@@ -496,6 +520,23 @@ def _check_column(values: pd.Series, col: Column, isna: np.ndarray, skip: np.nda
         first[kind == _CODE["duplicate_id"]] = first_seen
     order = np.argsort(at, kind="stable")
     return ColumnFindings(raw, col, isna, at[order], kind[order], first[order])
+
+
+def _day_number(iso: str) -> float:
+    return float(np.datetime64(str(iso), "D").astype(np.int64))
+
+
+def _dates(values: pd.Series) -> np.ndarray:
+    """Column as days since 1970-01-01 (float64), NaN where a cell is not a YYYY-MM-DD date."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        parsed = values
+    else:
+        text = values.astype(str).str.strip()
+        parsed = pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")),
+                                format="%Y-%m-%d", errors="coerce")
+    days = parsed.to_numpy(dtype="datetime64[D]").astype(np.int64).astype(np.float64)
+    days[parsed.isna().to_numpy()] = np.nan
+    return days
 
 
 def _per_distinct(cells: np.ndarray, test) -> np.ndarray:
@@ -508,7 +549,7 @@ def _per_distinct(cells: np.ndarray, test) -> np.ndarray:
 def _category_problem(text: str, col: Column) -> str:
     """The kind of problem of a cell that is not one of col.allowed (and not typed as missing)."""
     stripped = text.strip()
-    if stripped.lower() in col.allowed:
+    if stripped.lower() in {value.lower() for value in col.allowed}:
         return "extra_spaces" if stripped != text and stripped in col.allowed else "wrong_case"
     return "unknown_category"
 
@@ -523,18 +564,26 @@ def _message(kind: str, shown: str | None, col: Column, first_line: int | None) 
                 f"separators or units (e.g. {col.example})")
     if kind == "not_a_whole_number":
         return f"{shown} is not a whole number; {col.name} counts whole units{_unit(col)}"
+    if kind == "not_a_date":
+        return (f"{shown!r} is not a date written year-month-day; write it as YYYY-MM-DD "
+                f"(e.g. {col.example or '2024-03-31'})")
     if kind == "out_of_range":
         return f"{shown} is out of range; {col.name} must be {_range_text(col)}"
     if kind == "extra_spaces":
         return f"{shown!r} has spaces around it; use exactly '{shown.strip()}'"
     if kind == "wrong_case":
+        spelled = next((v for v in col.allowed if v.lower() == shown.strip().lower()), shown.strip())
         return f"{shown!r} is not allowed; {_allowed_text(col)}" + (
-            "" if col.kind == "yes_no" else f" (here '{shown.strip().lower()}', in lower case)")
+            "" if col.kind == "yes_no" else f" (here '{spelled}', "
+                                            f"{'in lower case' if spelled == spelled.lower() else 'spelled exactly'})")
     if kind == "unknown_category":
         return f"{shown!r} is not allowed; {_allowed_text(col)}"
     if kind == "bad_format":
-        return (f"{shown!r} is not a valid {col.name}; use 'H' followed by six digits, "
-                f"e.g. '{col.example}'")
+        if col.pattern is None:
+            return f"{shown!r} is not a valid {col.name}; write a non-empty identifier"
+        hint = col.pattern_hint or ("'H' followed by six digits" if col.pattern == r"^H[0-9]{6,}$"
+                                    else f"text matching {col.pattern}")
+        return f"{shown!r} is not a valid {col.name}; use {hint}, e.g. '{col.example}'"
     # duplicate_id
     return (f"{shown!r} already appears on line {first_line}; each {col.name} "
             "must appear once (remove the repeated row)")
@@ -543,33 +592,41 @@ def _message(kind: str, shown: str | None, col: Column, first_line: int | None) 
 # ---------------------------------------------------------------------------------------------
 # Loading
 
-def _to_dtypes(df: pd.DataFrame) -> pd.DataFrame:
+def _to_dtypes(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """Integer columns become int64 when every value is a whole number, else float64 (cells
-    that are not numbers become NaN; their raw text is in the problems). Text stays as read."""
+    that are not numbers become NaN; their raw text is in the problems); number columns
+    float64; date columns datetime64 (NaT where not a date). Text stays as read."""
     df = df.copy()
+    columns = schema.by_name
     for name in df.columns:
-        col = COLUMNS.get(name)
-        if col is None or col.kind != "integer":
+        col = columns.get(name)
+        if col is None:
             continue
-        num = _numbers(df[name])  # 'NA', '4,500' -> NaN
-        whole = np.isfinite(num).all() and (np.mod(num, 1) == 0).all()
-        df[name] = pd.Series(num, index=df.index).astype(np.int64 if whole else np.float64)
+        if col.kind == "integer":
+            num = _numbers(df[name])  # 'NA', '4,500' -> NaN
+            whole = np.isfinite(num).all() and (np.mod(num, 1) == 0).all()
+            df[name] = pd.Series(num, index=df.index).astype(np.int64 if whole else np.float64)
+        elif col.kind == "number":
+            df[name] = pd.Series(_numbers(df[name]), index=df.index)
+        elif col.kind == "date":
+            days = _dates(df[name])
+            df[name] = pd.Series(pd.to_datetime(days, unit="D"), index=df.index)
     return df
 
 
-def validated(path_or_name: str | Path, require_target: bool | None = None,
-              ) -> tuple[pd.DataFrame, list[Problem]]:
+def validated(path_or_name: str | Path, require_target: bool | None = None, *,
+              schema: Schema | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Read and validate; returns (DataFrame of raw text, problems). Bad values never raise
     here; files that cannot be read as CSV at all still raise DataValidationError."""
     path = _resolve(path_or_name)
     name = _display_name(path)
-    df = read_csv(path, source=name)
+    df = read_csv(path, source=name, schema=schema)
     df.attrs["source"] = name
-    return df, validate(df, name, require_target=require_target)
+    return df, validate(df, name, require_target=require_target, schema=schema)
 
 
 def load(path_or_name: str | Path, strict: bool = True,
-         require_target: bool | None = None) -> pd.DataFrame:
+         require_target: bool | None = None, *, schema: Schema | None = None) -> pd.DataFrame:
     """Read and validate a kit dataset (by name, e.g. 'traffic/stable') or any CSV file.
 
     strict=True: any problem raises DataValidationError naming up to MAX_SHOWN of them (file,
@@ -578,13 +635,13 @@ def load(path_or_name: str | Path, strict: bool = True,
     strict=False: returns every row, values as in the file (integer columns numeric where the
     text is a number), with the problems in df.attrs["problems"] so monitoring can report an
     incident batch (a tuple; empty when the file is clean). Either way df.attrs["source"]
-    names the file.
+    names the file. `schema`: the dataset's Schema (default: the house prices).
     """
-    df, problems = validated(path_or_name, require_target=require_target)
+    df, problems = validated(path_or_name, require_target=require_target, schema=schema)
     source = df.attrs["source"]
     if strict and problems:
         raise DataValidationError.from_problems(problems, source)
-    df = _to_dtypes(df)
+    df = _to_dtypes(df, schema or HOUSES)
     df.attrs["source"] = source
     df.attrs["problems"] = Problems(problems)
     return df
