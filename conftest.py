@@ -1,5 +1,6 @@
-"""Test session set-up: every tool homed in a throw-away workspace, one fresh workspace per notebook,
-and every notebook run a second time in its workspace after nbval's run.
+"""Test session set-up: every tool homed in a throw-away workspace, each test module starting in
+it, and no process left behind. The notebooks' own workspaces (nbval) are the plugin
+tests/notebook_workspaces.py.
 
 At the repository root so its hooks apply to notebooks/ and solutions/ (nbval) as well as tests/.
 
@@ -21,13 +22,13 @@ import pytest
 from mlops_clinic import paths
 from mlops_clinic.workspace import WORKSPACE_ENV_VAR, Workspace
 
-TEST_ROOT = paths.REPO_ROOT / "build" / "test-workspaces"
+pytest_plugins = ["tests.notebook_workspaces"]
 
 
 def _worker_root() -> Path:
-    # One folder per test run and worker, so two runs at once never share a workspace.
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"run-{os.getpid()}"
-    return TEST_ROOT / run / os.environ.get("PYTEST_XDIST_WORKER", "main")
+    from tests.notebook_workspaces import worker_root  # imported once pytest has loaded the plugin
+
+    return worker_root()
 
 
 SESSION_ENVIRONMENT: dict[str, str] = {}
@@ -61,7 +62,7 @@ def pytest_sessionfinish(session, exitstatus):
     # Keep the workspaces of a failed run for a look; a passing run leaves nothing behind.
     if exitstatus == 0:
         shutil.rmtree(_worker_root(), ignore_errors=True)
-        for run in TEST_ROOT.glob("*"):
+        for run in _worker_root().parents[1].glob("*"):
             if run.is_dir() and not any(run.iterdir()):
                 run.rmdir()
 
@@ -76,59 +77,6 @@ def pytest_runtest_setup(item):
     if module is not None and module is not _last_module[0]:
         _last_module[0] = module
         _back_to_the_session_workspace()
-    # nbval starts one kernel per notebook, at its first cell: give that notebook a fresh
-    # workspace of its own, as a participant opening it first would have.
-    if type(item).__name__ == "IPyNbCell":
-        notebook = Path(str(item.fspath))
-        key = f"{notebook.parent.name}-{notebook.stem}"
-        if os.environ.get("MLOPS_CLINIC_TEST_NOTEBOOK") != key:
-            workspace = _worker_root() / key / "workspace"
-            shutil.rmtree(workspace, ignore_errors=True)
-            os.environ[WORKSPACE_ENV_VAR] = str(workspace)
-            os.environ["MLOPS_CLINIC_TEST_NOTEBOOK"] = key
-
-
-class RunsAgainFailed(Exception):
-    """The second run of a notebook failed; the message names the cell and the error."""
-
-
-class RunsAgain(pytest.Item):
-    """After nbval has run a notebook on its fresh workspace, the notebook runs again, headless, in
-    that same workspace, as a participant who runs all cells twice would. One item per notebook,
-    right after its cells (same file, so xdist's loadfile keeps it on the same worker)."""
-
-    def runtest(self) -> None:
-        from mlops_clinic.execute import ExecutionOptions, execute_notebook
-
-        workspace = Workspace(os.environ[WORKSPACE_ENV_VAR])
-        result = execute_notebook(self.path, workspace.root.parent / "second-run.ipynb",
-                                  parameters={"workspace": str(workspace.root)}, env=workspace.env(),
-                                  cwd=self.path.parent, options=ExecutionOptions(cell_timeout_s=600))
-        if result.status != "ok":
-            raise RunsAgainFailed(f"the second run in the same workspace failed: {result.error} "
-                                  f"at {result.failing_cell}; log: {result.log_path}")
-
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, RunsAgainFailed):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-    def reportinfo(self):
-        return self.path, None, f"{self.path.name}: runs again in the same workspace"
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Give every notebook that nbval collected a RunsAgain item after its last cell."""
-    result, current = [], None
-    for item in items:
-        parent = item.parent if type(item).__name__ == "IPyNbCell" else None
-        if current is not None and parent is not current:
-            result.append(RunsAgain.from_parent(current, name="runs-again-in-the-same-workspace"))
-        current = parent
-        result.append(item)
-    if current is not None:
-        result.append(RunsAgain.from_parent(current, name="runs-again-in-the-same-workspace"))
-    items[:] = result
 
 
 @pytest.fixture
