@@ -409,6 +409,7 @@ def test_lint_passes_a_good_notebook(tmp_path):
     (lambda nb: nb.cells[0].metadata.pop("tags"), "the first code cell must be tagged `parameters`"),
     (lambda nb: setattr(nb.cells[0], "source", "ws = None"), "the first code cell must be tagged `parameters`"),
     (lambda nb: setattr(nb.cells[1], "source", "import pandas"), "the second code cell must call `setup(...)`"),
+    (lambda nb: nb.cells.append(nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\n1")), "cells [3] carry an NBVAL_ marker"),
 ])
 def test_lint_catches_each_problem(tmp_path, breakage, message):
     nb = notebook(code("x = 1"))

@@ -393,6 +393,10 @@ def _lint_cells(nb, path: Path) -> list[str]:
         problems.append("the first code cell must be tagged `parameters` and set `workspace = None`")
     if len(code) < 2 or not re.search(r"\bsetup\(", code[1].source):
         problems.append("the second code cell must call `setup(...)`")
+    markers = [i for i, c in enumerate(nb.cells) if "NBVAL_" in c.source]
+    if markers:
+        problems.append(f"cells {markers} carry an NBVAL_ marker in their source, which participants read: "
+                        "use the cell tags nbval-ignore-output, nbval-skip or raises-exception")
     if path.parent.name == "exercises":
         with_outputs = [i for i, c in enumerate(nb.cells)
                         if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
