@@ -84,3 +84,20 @@ def test_a_notebook_with_broken_metadata_is_named_with_every_problem(course_copy
     for problem in ("clinic.title is missing", "clinic.minutes.teaching", "clinic.minutes.exercises"):
         assert problem in message
     assert "Fix: see docs/contributing.md" in message
+
+
+def test_section_minutes_add_up_to_the_teaching_time_optional_ones_apart(tmp_path):
+    nb = _notebook("08", "lesson", "Going further")
+    nb.metadata["clinic"]["minutes"]["sections"] = [
+        {"title": "1. One", "minutes": 6}, {"title": "2. Two", "minutes": 4},
+        {"title": "Going further", "minutes": 15, "optional": True}]
+    (tmp_path / "notebooks").mkdir()
+    path = tmp_path / "notebooks" / "08_further.ipynb"
+    nbformat.write(nb, path)
+    read = catalogue.Notebook.read(path)
+    assert read.teaching == 10 and [s.optional for s in read.sections] == [False, False, True]
+
+    nb.metadata["clinic"]["minutes"]["sections"][0]["minutes"] = 7
+    nbformat.write(nb, path)
+    with pytest.raises(catalogue.CourseError, match="sections add up to 11 minutes .* teaching says 10"):
+        catalogue.Notebook.read(path)

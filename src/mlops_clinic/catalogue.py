@@ -102,10 +102,13 @@ def source_cells(cells) -> list:
 # --- one notebook -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Section:
-    """A section of a lesson (its `## ` heading) and the minutes it takes to teach."""
+    """A section of a lesson (its `## ` heading) and the minutes it takes to teach. An optional
+    section ("Going further") is for self-paced learners: a clinic may skip it, so its minutes are
+    not part of the lesson's teaching time."""
 
     title: str
     minutes: int
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,8 @@ class Notebook:
             path=path, module=meta["module"], kind=meta["kind"], title=meta["title"].strip(),
             objectives=tuple(meta["objectives"]), prerequisites=tuple(meta.get("prerequisites", [])),
             teaching=minutes["teaching"], exercises=minutes["exercises"],
-            sections=tuple(Section(s["title"], s["minutes"]) for s in minutes.get("sections", [])),
+            sections=tuple(Section(s["title"], s["minutes"], bool(s.get("optional", False)))
+                           for s in minutes.get("sections", [])),
         )
 
 
@@ -192,8 +196,13 @@ def metadata_problems(meta, path: Path) -> list[str]:
     sections = minutes.get("sections", []) if isinstance(minutes, dict) else []
     if not isinstance(sections, list) or not all(
             isinstance(s, dict) and isinstance(s.get("title"), str) and _whole_minutes(s.get("minutes"))
-            for s in sections):
-        problems.append("clinic.minutes.sections must be a list of {title, minutes}")
+            and isinstance(s.get("optional", False), bool) for s in sections):
+        problems.append("clinic.minutes.sections must be a list of {title, minutes, optional}")
+    elif sections and _whole_minutes(minutes.get("teaching")):
+        taught = sum(s["minutes"] for s in sections if not s.get("optional", False))
+        if taught != minutes["teaching"]:
+            problems.append(f"clinic.minutes.sections add up to {taught} minutes (optional ones left out), "
+                            f"clinic.minutes.teaching says {minutes['teaching']}")
     return problems
 
 
