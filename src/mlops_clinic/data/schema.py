@@ -171,7 +171,7 @@ def markdown_table(schema: "Schema | None" = None) -> str:
     """The column table of a data card (datasets/README.md for the house prices, the default),
     derived from the schema."""
     kind_text = {"id": "text", "integer": "integer", "yes_no": "yes/no", "category": "category",
-                 "number": "number", "boolean": "true/false", "date": "date"}
+                 "number": "number", "boolean": "true/false", "date": "date", "text": "text (unused)"}
     lines = ["| column | type | unit | range / values | meaning |",
              "|---|---|---|---|---|"]
     for c in (_COLUMNS if schema is None else schema.columns):
