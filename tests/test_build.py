@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 
 import nbformat
 import pytest
@@ -380,6 +381,51 @@ def test_refresh_outputs_runs_in_a_fresh_workspace_and_writes_back(tmp_path):
     assert nb.cells[2].outputs[0]["text"] == "True\n"
     assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3]
     assert "papermill" not in nb.metadata and stale_outputs([path]) == []
+
+
+def test_refresh_in_order_runs_the_notebooks_one_after_the_other_in_one_workspace(tmp_path):
+    env = {k: str(tmp_path / "home" / k) for k in ("JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR")}
+    opening = "def setup(module, workspace):\n    return workspace\nws = setup('01', workspace=workspace)"
+    first = notebook(code("import pathlib\npathlib.Path(workspace, 'left-by-01').write_text('v1')"))
+    second = notebook(code("import pathlib\nprint(pathlib.Path(workspace, 'left-by-01').read_text())"),
+                      module="02")
+    for nb in (first, second):
+        nb.cells[1].source = opening
+    paths = [write(first, tmp_path / "01_a.ipynb"), write(second, tmp_path / "02_b.ipynb")]
+
+    results = build.refresh_outputs(paths, tmp_path / "runs", options=ExecutionOptions(cell_timeout_s=60),
+                                    env_for=lambda d: env, in_order=True)
+    assert [r.status for r in results] == ["ok", "ok"], results
+    assert nbformat.read(paths[1], as_version=4).cells[2].outputs[0]["text"] == "v1\n"  # 01's workspace
+
+
+def test_committed_outputs_are_merged_and_carry_nothing_of_the_run():
+    outputs = [v4.new_output("stream", name="stdout", text="Serving at http://127.0.0.1:53141\n"),
+               v4.new_output("stream", name="stdout", text="logged at 2026-12-03T22:07:20.123Z\n"),
+               v4.new_output("stream", name="stderr", text="warning\n"),
+               v4.new_output("execute_result", data={"text/plain": "<Model at 0x7f3a2b1c9d40>",
+                                                     "image/png": "iVBOR"}, execution_count=1)]
+    readable = build.readable_outputs(outputs, build.committed_masks())
+    assert [o["output_type"] for o in readable] == ["stream", "stream", "execute_result"]
+    assert readable[0]["text"] == "Serving at http://127.0.0.1:PORT\nlogged at TIMESTAMP\n"
+    assert readable[2]["data"] == {"text/plain": "<Model at 0xADDRESS>", "image/png": "iVBOR"}
+    assert outputs[0]["text"].endswith("53141\n"), "the executed notebook itself is not changed"
+
+
+def test_saved_widget_state_keeps_what_differs_from_the_defaults():
+    import ipywidgets
+
+    from ipywidgets.embed import embed_data
+
+    choice = ipywidgets.RadioButtons(options=["ad hoc", "automated"], value="automated", description="Q1")
+    state = {"application/vnd.jupyter.widget-state+json": embed_data(views=[choice], drop_defaults=False)["manager_state"]}
+    slim = build.slim_widget_state(state)["application/vnd.jupyter.widget-state+json"]["state"]
+    radio = next(m["state"] for m in slim.values() if m["model_name"] == "RadioButtonsModel")
+    assert list(radio["_options_labels"]) == ["ad hoc", "automated"] and radio["index"] == 1
+    assert radio["_model_name"] == "RadioButtonsModel" and radio["_view_name"] == "RadioButtonsView"
+    assert "disabled" not in radio and "tooltip" not in radio  # defaults JupyterLab fills in
+    layout = next(m["state"] for m in slim.values() if m["model_name"] == "LayoutModel")
+    assert set(layout) == set(build.WIDGET_IDENTITY), "a default layout keeps only what names it"
 
 
 # --- lint ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import configparser
 import copy
 import hashlib
 import json
@@ -293,19 +294,97 @@ def source_hash(nb) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+MASKS_FILE = Path(__file__).with_name("output_masks.cfg")
+TEXT_OUTPUT = re.compile(r"^(text/|application/json$)")
+
+
+def committed_masks() -> list[tuple[re.Pattern, str]]:
+    """The (pattern, replacement) pairs of output_masks.cfg marked "(committed)": what the committed
+    outputs never carry (ports, commit ids, timestamps, addresses, the machine's paths)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(MASKS_FILE.read_text(encoding="utf-8"))
+    return [(re.compile(parser[name]["regex"]), parser[name]["replace"])
+            for name in parser.sections() if name.endswith("(committed)")]
+
+
+def _masked(text, masks):
+    joined = "".join(text) if isinstance(text, list) else text
+    for pattern, replacement in masks:
+        joined = pattern.sub(replacement, joined)
+    return joined
+
+
+def readable_outputs(outputs: list, masks) -> list:
+    """Outputs as a participant should read them: consecutive stream fragments merged (papermill
+    writes a line at a time), and what changes on every run masked."""
+    merged: list = []
+    for output in copy.deepcopy(outputs):
+        if output.get("output_type") == "stream":
+            output["text"] = _masked(output.get("text", ""), masks)
+            if merged and merged[-1].get("output_type") == "stream" and merged[-1].get("name") == output.get("name"):
+                merged[-1]["text"] += output["text"]
+                continue
+        for mimetype, value in (output.get("data") or {}).items():
+            if TEXT_OUTPUT.match(mimetype) and isinstance(value, (str, list)):
+                output["data"][mimetype] = _masked(value, masks)
+        merged.append(output)
+    return merged
+
+
+# What JupyterLab needs to know which model and view to make; every other value may be a default.
+WIDGET_IDENTITY = ("_model_module", "_model_module_version", "_model_name", "_view_module",
+                   "_view_module_version", "_view_name")
+
+
+def slim_widget_state(widgets: dict) -> dict:
+    """Saved widget state without the values every widget of its kind has by default (ipywidgets'
+    own `embed_data(drop_defaults=True)` leaves them out too; JupyterLab fills them in)."""
+    from ipywidgets.widgets.widget import Widget
+
+    key = "application/vnd.jupyter.widget-state+json"
+    state = copy.deepcopy(widgets)
+    for model in (state.get(key) or {}).get("state", {}).values():
+        values = model.get("state", {})
+        kind = _widget_class(Widget, values)
+        if kind is None:
+            continue
+        defaults = kind().get_state()
+        model["state"] = {name: value for name, value in values.items()
+                          if name in WIDGET_IDENTITY or defaults.get(name, object()) != value}
+    return state
+
+
+def _widget_class(widget, values):
+    """The ipywidgets class of a saved model, or None (an unknown or already slimmed model)."""
+    import warnings
+
+    names = [values.get(key) for key in WIDGET_IDENTITY]
+    if None in names:
+        return None
+    with warnings.catch_warnings():
+        # The registry is the one way to find a model's class from its saved names in ipywidgets 8.
+        warnings.filterwarnings("ignore", message="Widget.widget_types is deprecated")
+        try:
+            return widget.widget_types.get(*names)
+        except KeyError:
+            return None
+
+
 def clean_executed(executed, original):
-    """The original notebook with the executed outputs: nothing papermill- or run-specific kept."""
+    """The original notebook with the executed outputs, readable: nothing papermill- or
+    run-specific kept, streams merged, volatile values masked, widget state slimmed."""
     ran = [c for c in executed.cells if not _tags(c) & PAPERMILL_TAGS]
     if len(ran) != len(original.cells):
         raise BuildError("the executed notebook does not have the cells of its source")
     nb = copy.deepcopy(original)
+    masks = committed_masks()
     count = 0
     for cell, done in zip(nb.cells, ran):
         for key in RUN_CELL_METADATA:
             cell.metadata.pop(key, None)
         if cell.cell_type != "code":
             continue
-        cell.outputs = copy.deepcopy(done.get("outputs", []))
+        cell.outputs = readable_outputs(done.get("outputs", []), masks)
         if done.get("execution_count") is None:
             cell.execution_count = None
             continue
@@ -321,17 +400,22 @@ def clean_executed(executed, original):
             nb.metadata[key] = copy.deepcopy(executed.metadata[key])
         else:
             nb.metadata.pop(key, None)
+    if "widgets" in nb.metadata:
+        nb.metadata["widgets"] = slim_widget_state(nb.metadata["widgets"])
     nb.metadata.pop("papermill", None)
     nb.metadata.setdefault("clinic", {})["source_hash"] = source_hash(nb)
     return nb
 
 
 def refresh_outputs(nb_paths, workspace_root_dir, *, options: ExecutionOptions = ExecutionOptions(),
-                    env_for=None):
-    """Run each lesson/solution in a fresh workspace of its own and write its outputs back in place.
+                    env_for=None, in_order: bool = False):
+    """Run lessons and solutions and write their outputs back in place.
 
-    `env_for(workspace_dir) -> dict` gives the kernel's environment (default: the kit's
-    Workspace(dir), created, and its env()). A notebook that fails is left as it was. Returns the RunResults.
+    Each runs in a fresh workspace of its own; with `in_order`, all run one after the other in ONE
+    workspace, in the order given, as a participant takes the course (the committed outputs are that
+    story; nbval checks that every notebook opened first tells the same). `env_for(workspace_dir) ->
+    dict` gives the kernel's environment (default: the kit's Workspace(dir), created, and its env()).
+    A notebook that fails is left as it was. Returns the RunResults.
     """
     from .execute import execute_notebook
 
@@ -342,20 +426,22 @@ def refresh_outputs(nb_paths, workspace_root_dir, *, options: ExecutionOptions =
 
     root = Path(workspace_root_dir).resolve()
     results = []
+    if in_order and root.exists():
+        shutil.rmtree(root / "course", ignore_errors=True)
     for path in map(Path, nb_paths):
         path = path.resolve()
-        run_dir = root / path.parent.name / path.stem
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
+        run_dir = root / "course" if in_order else root / path.parent.name / path.stem
         ws = run_dir / "workspace"
-        ws.mkdir(parents=True)
+        if not in_order and run_dir.exists():
+            shutil.rmtree(run_dir)
+        ws.mkdir(parents=True, exist_ok=True)
         result = execute_notebook(
-            path, run_dir / path.name, parameters={"workspace": str(ws)}, env=env_for(ws),
-            cwd=path.parent, options=options,
+            path, run_dir / path.parent.name / path.name, parameters={"workspace": str(ws)},
+            env=env_for(ws), cwd=path.parent, options=options,
         )
         if result.ok:
             original = nbformat.read(path, as_version=4)
-            executed = nbformat.read(run_dir / path.name, as_version=4)
+            executed = nbformat.read(run_dir / path.parent.name / path.name, as_version=4)
             path.write_bytes(notebook_text(clean_executed(executed, original)).encode("utf-8"))
         results.append(result)
     return results
@@ -485,7 +571,10 @@ def run(args: argparse.Namespace) -> int:
 
     status = 0
     if not args.exercises_only:
-        todo = lessons + solutions
+        # The whole course runs in order in one workspace, the participant's path; notebooks named on
+        # the command line run each in a fresh workspace (the stages give them the same state).
+        in_order = not limited and not args.stale_only
+        todo = course().in_order() if in_order else lessons + solutions
         if args.stale_only:
             stale = {line.split(":", 1)[0] for line in stale_outputs(todo)}
             todo = [p for p in todo if _rel(p) in stale]
@@ -493,7 +582,7 @@ def run(args: argparse.Namespace) -> int:
         if todo:
             from .execute import summary_table
 
-            results = refresh_outputs(todo, root, options=options_from(args))
+            results = refresh_outputs(todo, root, options=options_from(args), in_order=in_order)
             print(summary_table(results), end="")
             if not all(r.ok for r in results):
                 print("Outputs of the failed notebooks were left as they were; logs are in "
