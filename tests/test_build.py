@@ -405,11 +405,29 @@ def test_committed_outputs_are_merged_and_carry_nothing_of_the_run():
                v4.new_output("stream", name="stderr", text="warning\n"),
                v4.new_output("execute_result", data={"text/plain": "<Model at 0x7f3a2b1c9d40>",
                                                      "image/png": "iVBOR"}, execution_count=1)]
-    readable = build.readable_outputs(outputs, build.committed_masks())
+    readable = build.readable_outputs(outputs, build.output_masks(committed_only=True))
     assert [o["output_type"] for o in readable] == ["stream", "stream", "execute_result"]
     assert readable[0]["text"] == "Serving at http://127.0.0.1:PORT\nlogged at TIMESTAMP\n"
     assert readable[2]["data"] == {"text/plain": "<Model at 0xADDRESS>", "image/png": "iVBOR"}
     assert outputs[0]["text"].endswith("53141\n"), "the executed notebook itself is not changed"
+
+
+def test_output_differences_compare_as_nbval_does():
+    committed = notebook(code("print(url)"), code("doctor()", tags=["nbval-ignore-output"]))
+    committed.cells[2].outputs = [v4.new_output("stream", name="stdout", text="at http://127.0.0.1:PORT\n")]
+    committed.cells[3].outputs = [v4.new_output("stream", name="stdout", text="4.2 GB free\n")]
+    executed = papermill_output(committed)
+    ran = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for cell in ran[:2]:
+        cell.outputs = []
+    ran[2].outputs = [v4.new_output("stream", name="stdout", text="at http://"),
+                      v4.new_output("stream", name="stdout", text="127.0.0.1:49152\n")]
+    ran[3].outputs = [v4.new_output("stream", name="stdout", text="1.1 GB free\n")]
+    assert build.output_differences(committed, executed) == []  # split stream, port, ignored cell
+
+    ran[2].outputs = [v4.new_output("stream", name="stdout", text="at http://127.0.0.1:49152 (v3)\n")]
+    [difference] = build.output_differences(committed, executed)
+    assert difference.startswith("cell 2 (print(url)): expected") and "(v3)" in difference
 
 
 def test_saved_widget_state_keeps_what_differs_from_the_defaults():

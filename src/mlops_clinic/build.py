@@ -298,13 +298,14 @@ MASKS_FILE = Path(__file__).with_name("output_masks.cfg")
 TEXT_OUTPUT = re.compile(r"^(text/|application/json$)")
 
 
-def committed_masks() -> list[tuple[re.Pattern, str]]:
-    """The (pattern, replacement) pairs of output_masks.cfg marked "(committed)": what the committed
-    outputs never carry (ports, commit ids, timestamps, addresses, the machine's paths)."""
+def output_masks(*, committed_only: bool = False) -> list[tuple[re.Pattern, str]]:
+    """The (pattern, replacement) pairs of output_masks.cfg: all of them, as nbval applies them, or
+    only those marked "(committed)": what the committed outputs never carry (ports, commit ids,
+    timestamps, addresses, the machine's paths)."""
     parser = configparser.ConfigParser(interpolation=None)
     parser.read_string(MASKS_FILE.read_text(encoding="utf-8"))
     return [(re.compile(parser[name]["regex"]), parser[name]["replace"])
-            for name in parser.sections() if name.endswith("(committed)")]
+            for name in parser.sections() if not committed_only or name.endswith("(committed)")]
 
 
 def _masked(text, masks):
@@ -370,6 +371,48 @@ def _widget_class(widget, values):
             return None
 
 
+# Outputs nbval does not compare (pictures, widget views): the same are left out here.
+UNCOMPARED = ("image/", "application/vnd.jupyter.widget-view+json")
+NOT_COMPARED_TAGS = {"nbval-ignore-output", "nbval-skip"}
+
+
+def output_differences(committed, executed) -> list[str]:
+    """Where an executed notebook's outputs differ from the committed ones, after masking what
+    varies (all of output_masks.cfg, as nbval does): one line per differing cell, empty when they
+    tell the same. Cells tagged nbval-ignore-output or nbval-skip are not compared."""
+    masks = output_masks()
+    ran = [c for c in executed.cells if not _tags(c) & PAPERMILL_TAGS]
+    found = []
+    for index, (mine, theirs) in enumerate(zip(committed.cells, ran)):
+        if mine.cell_type != "code" or _tags(mine) & NOT_COMPARED_TAGS:
+            continue
+        want, got = _comparable(mine.get("outputs", []), masks), _comparable(theirs.get("outputs", []), masks)
+        if want != got:
+            found.append(f"cell {index} ({_first_source_line(mine.source)}): expected {want!r:.300}, got {got!r:.300}")
+    if len(ran) != len(committed.cells):
+        found.append(f"the executed notebook has {len(ran)} cells, the committed one {len(committed.cells)}")
+    return found
+
+
+def _comparable(outputs, masks) -> list:
+    shown = []
+    for output in readable_outputs(outputs, masks):
+        kind = output.get("output_type")
+        if kind == "stream":
+            shown.append((output.get("name"), output.get("text", "")))
+        elif kind == "error":
+            shown.append(("error", output.get("ename", "")))
+        else:
+            shown.append(tuple(sorted((mimetype, "".join(value) if isinstance(value, list) else str(value))
+                                      for mimetype, value in (output.get("data") or {}).items()
+                                      if not mimetype.startswith(UNCOMPARED))))
+    return shown
+
+
+def _first_source_line(source: str) -> str:
+    return next((line.strip() for line in source.splitlines() if line.strip()), "")[:60]
+
+
 def clean_executed(executed, original):
     """The original notebook with the executed outputs, readable: nothing papermill- or
     run-specific kept, streams merged, volatile values masked, widget state slimmed."""
@@ -377,7 +420,7 @@ def clean_executed(executed, original):
     if len(ran) != len(original.cells):
         raise BuildError("the executed notebook does not have the cells of its source")
     nb = copy.deepcopy(original)
-    masks = committed_masks()
+    masks = output_masks(committed_only=True)
     count = 0
     for cell, done in zip(nb.cells, ran):
         for key in RUN_CELL_METADATA:
