@@ -43,7 +43,10 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
     assert re.search(r"^make test\b", ci, re.M), ".ci/run must run the README's test command"
 
 
-def test_binder_badge_opens_the_first_notebook_in_jupyterlab():
+def test_binder_badge_opens_the_first_notebook_of_the_configured_repository():
+    from mlops_clinic.paths import binder_url, repository
+
     readme = (ROOT / "README.md").read_text()
-    assert "mybinder.org/v2/gh/" in readme
-    assert "urlpath=lab/tree/notebooks/00_welcome.ipynb" in readme
+    assert f"]({binder_url('notebooks/00_welcome.ipynb')})" in readme, (
+        "the README's Binder badge must use [project.urls] Repository of pyproject.toml")
+    assert "/" in repository() and "OWNER" not in readme

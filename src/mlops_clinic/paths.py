@@ -18,6 +18,20 @@ def _find_repo_root() -> Path:
 
 
 REPO_ROOT = _find_repo_root()
+
+
+def repository() -> str:
+    """"owner/name" of the kit's GitHub repository, from pyproject.toml's [project.urls] Repository:
+    the one place it is written (a fork changes it there)."""
+    import tomllib
+
+    url = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
+    return url.removeprefix("https://github.com/").strip("/")
+
+
+def binder_url(notebook: str = "notebooks/00_welcome.ipynb") -> str:
+    """The mybinder.org link that opens `notebook` of the kit in JupyterLab."""
+    return f"https://mybinder.org/v2/gh/{repository()}/HEAD?urlpath=lab/tree/{notebook}"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 EXERCISES_DIR = REPO_ROOT / "exercises"
