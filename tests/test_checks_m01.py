@@ -2,7 +2,9 @@
 real sandbox project built with git and DVC as a participant would."""
 
 import subprocess
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -146,3 +148,37 @@ def test_q5_restore_v1(sandbox):
     git("checkout", "--quiet", "data-v1.0.0")
     dvc("checkout")
     _assert(q5.evaluate(len(pd.read_csv(DATA))), Status.CORRECT)
+
+
+# --- answers in other forms (issue 15) ---------------------------------------------------------------
+
+
+def test_q1_the_pointer_as_an_absolute_path_or_a_path_object(sandbox):
+    release_v1()
+    for pointer in (sandbox / f"{DATA}.dvc", str(sandbox / f"{DATA}.dvc"), Path(f"{DATA}.dvc")):
+        _assert(q1.evaluate(pointer), Status.CORRECT)
+    _assert(q1.evaluate(sandbox / DATA), Status.WRONG, "data itself")
+    _assert(q1.evaluate(f"../{DATA}.dvc"), Status.WRONG, "is not the file")
+
+
+def test_q3_a_gate_that_answers_with_numpy_booleans(sandbox):
+    # Comparisons of pandas and numpy values give numpy.bool_, which is True or False all the same.
+    def gate(path):
+        return pd.Series([len(validate(read_csv(path)))]).eq(0).all()
+
+    assert isinstance(gate(dataset_path("houses_new")), np.bool_)
+    _assert(q3.evaluate(gate), Status.CORRECT)
+
+
+def test_q3_a_gate_that_stops_on_an_error_is_told_which(sandbox):
+    def gate(path):  # a missing price (NaN) cannot become an int: ValueError
+        houses = pd.read_csv(path)
+        return houses["mainroad"].isin(["yes", "no"]).all() and (houses["price"].astype(int) > 0).all()
+
+    def asserting_gate(path):
+        assert len(validate(read_csv(path))) == 0
+
+    outcome = q3.evaluate(gate)
+    _assert(outcome, Status.WRONG, "your gate, on missing_price.csv, raised", "in a cell of its own")
+    assert "Traceback" not in outcome.message
+    _assert(q3.evaluate(asserting_gate), Status.WRONG, "True or False", "`return` missing")

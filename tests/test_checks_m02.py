@@ -59,7 +59,8 @@ def track(splits, *, metric="mae", on="val", tags=True, model=True, experiment="
     predicted = fitted.predict(rows[FEATURES])
     value = {"mae": mean_absolute_error(rows[TARGET], predicted),
              "rmse": float(np.sqrt(((rows[TARGET] - predicted) ** 2).mean())),
-             "thousands": mean_absolute_error(rows[TARGET], predicted) / 1000}[metric]
+             "thousands": mean_absolute_error(rows[TARGET], predicted) / 1000,
+             "pence": mean_absolute_error(rows[TARGET], predicted) * 100}[metric]
     mlflow.log_metric("val_mae", value)
     if tags:
         mlflow.set_tags(tags if isinstance(tags, dict) else data_lineage("data/houses.csv"))
@@ -174,3 +175,47 @@ def test_q4_promote_the_better_model(world):
     _assert(q4.evaluate(worse_version), Status.WRONG, "lower is better")
     client.set_registered_model_alias(SANDBOX_MODEL, "champion", good_version)
     _assert(q4.evaluate(good_version), Status.CORRECT, "moving an alias")
+
+
+# --- answers in other forms (issue 15) ---------------------------------------------------------------
+
+
+def test_q1_an_mae_logged_in_pence_is_named(world):
+    _, splits = world
+    _assert(q1.evaluate(track(splits, metric="pence")), Status.WRONG, "pence", "give it in pounds")
+
+
+def test_q2_dependencies_written_as_dot_slash_paths(world, monkeypatch):
+    import yaml
+
+    ws, _ = world
+    copy = project_copy(ws)
+    monkeypatch.chdir(copy)
+    (copy / "src" / "report.py").write_text(REPORT)
+    pipeline = yaml.safe_load((copy / "dvc.yaml").read_text())
+    pipeline["stages"]["data_report"] = {"cmd": "python src/report.py",
+                                         "deps": ["./src/report.py", "./data/prepared"],
+                                         "metrics": [{"reports/data.json": {"cache": False}}]}
+    (copy / "dvc.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
+    _dvc("repro")
+    _assert(q2.evaluate("data_report"), Status.CORRECT, "up to date")
+
+
+def test_q3_pence_and_text_are_named(world):
+    import mlflow
+    import numpy as np
+    from model import FEATURES, TARGET
+
+    _, splits = world
+    run_id = track(splits)
+    fitted = mlflow.sklearn.load_model(f"runs:/{run_id}/model")
+    expensive = splits["test"][splits["test"][TARGET] >= 600_000]
+    right = float(np.abs(expensive[TARGET] - fitted.predict(expensive[FEATURES])).mean())
+    _assert(q3.evaluate(right * 100, run_id), Status.WRONG, "pence")
+    _assert(q3.evaluate(str(round(right)), run_id), Status.WRONG, "got the text", f"write {round(right)}, not")
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metric("test_mae_over_600k", right / 1000)
+    _assert(q3.evaluate(right, run_id), Status.WRONG, "test_mae_over_600k", "thousands of pounds")
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metric("test_mae_over_600k", right)
+    _assert(q3.evaluate(np.float32(right), run_id), Status.CORRECT, "expensive houses")

@@ -117,3 +117,59 @@ def test_q3_a_test_that_catches_skew(ws):
     _assert(q3.evaluate(only_shape), Status.WRONG, "also passes", "BridgeAI")
     _assert(q3.evaluate(wrong_expectation), Status.WRONG, "fails against the real service")
     _assert(q3.evaluate(right), Status.CORRECT, "upper-case")
+
+
+# --- answers in other forms (issue 15) ---------------------------------------------------------------
+
+
+def _houses():
+    from mlops_clinic.data import FEATURES, load
+
+    return json.loads(load("traffic/stable")[list(FEATURES)].head(20).to_json(orient="records"))
+
+
+def test_q3_a_test_that_fails_by_pytest_fail_is_a_test_that_fails(ws):
+    import mlflow.sklearn
+    import pandas as pd
+
+    model = mlflow.sklearn.load_model("models:/house-price@champion")
+    houses = _houses()
+
+    def with_pytest_fail(client):
+        answers = client.post("/predict_batch", json={"houses": houses}).json()
+        for answer, expected in zip(answers, model.predict(pd.DataFrame(houses))):
+            if abs(answer["price"] - expected) >= 0.01:
+                pytest.fail(f"the service says {answer['price']}, the model {expected}")
+
+    def fails_everywhere(client):
+        pytest.fail("not written yet")
+
+    _assert(q3.evaluate(with_pytest_fail), Status.CORRECT, "upper-case")
+    _assert(q3.evaluate(fails_everywhere), Status.WRONG, "fails against the real service",
+            "Failed (pytest.fail): not written yet")
+
+
+def test_q3_a_test_that_stops_on_an_error_is_told_which(ws):
+    import mlflow.sklearn
+    import pandas as pd
+
+    model = mlflow.sklearn.load_model("models:/house-price@champion")
+    houses = _houses()
+
+    def unpacks_one_answer(client):  # /predict_batch answers a list of 20
+        (answer,) = client.post("/predict_batch", json={"houses": houses}).json()
+        assert abs(answer["price"] - model.predict(pd.DataFrame(houses[:1]))[0]) < 0.01
+
+    def raises_instead_of_asserting(client):
+        answers = client.post("/predict_batch", json={"houses": houses}).json()
+        for answer, expected in zip(answers, model.predict(pd.DataFrame(houses))):
+            if abs(answer["price"] - expected) >= 0.01:
+                raise ValueError("the prices differ")
+
+    outcome = q3.evaluate(unpacks_one_answer)
+    _assert(outcome, Status.WRONG, "your test, against the real service, raised ValueError: too many values",
+            "assert (or pytest.fail)")
+    assert "Traceback" not in outcome.message and "Check its type" not in outcome.message
+    _assert(q3.evaluate(raises_instead_of_asserting), Status.WRONG,
+            "against a service with the upper-case skew, raised ValueError: the prices differ",
+            "assert (or pytest.fail)")

@@ -6,6 +6,7 @@ import uuid
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from checking import assert_outcome as _assert
@@ -98,3 +99,42 @@ def test_q3_the_api_contract(ws):
     _assert(q3.evaluate(request), Status.WRONG, "fields of the request around the house")
     _assert(q3.evaluate(house[:-1]), Status.WRONG, "missing")
     _assert(q3.evaluate(house), Status.CORRECT, "twelve features")
+
+
+# --- answers in other forms (issue 15) ---------------------------------------------------------------
+
+
+def test_q1_an_adapter_that_refuses_the_impossible_record_with_assert():
+    convert = adapter()
+
+    def asserting(record):
+        assert not record["area"].startswith("-"), f"{record['ref']}: negative area"
+        return convert(record)
+
+    _assert(q1.evaluate(asserting), Status.CORRECT, "no guesses")
+
+
+def test_q1_an_adapter_that_stops_on_a_record_it_should_convert_is_told_which():
+    def no_separators(record):  # int("3,850") raises ValueError
+        body = adapter(separators=False)(record)
+        body["house"] = {k: int(v) if COLUMNS[k].kind == "integer" else v for k, v in body["house"].items()}
+        return body
+
+    outcome = q1.evaluate(no_separators)
+    _assert(outcome, Status.WRONG, "to_request, on H500011, raised ValueError: invalid literal for int()",
+            "in a cell of its own")
+    assert "Check its type" not in outcome.message
+
+
+def _right_maes():
+    log = inference_log.read_predictions()
+    log = log[log["batch"].isin(SCENARIOS) & log["actual_price_gbp"].notna() & (log["day_sold"] <= 10)]
+    return (log["prediction_gbp"] - log["actual_price_gbp"]).abs().groupby(log["batch"]).mean().to_dict()
+
+
+def test_q2_pence_thousands_and_text_are_named(ws):
+    right = _right_maes()
+    _assert(q2.evaluate({k: v * 100 for k, v in right.items()}), Status.WRONG, "pence", "give it in pounds")
+    _assert(q2.evaluate({k: round(v / 1000, 1) for k, v in right.items()}), Status.WRONG, "thousands of pounds")
+    _assert(q2.evaluate({k: f"{v:.0f}" for k, v in right.items()}), Status.WRONG, "got the text", "write ")
+    _assert(q2.evaluate({k: np.float32(v) for k, v in right.items()}), Status.CORRECT)

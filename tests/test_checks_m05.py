@@ -126,3 +126,31 @@ def test_q4_promotion_on_the_same_holdout(world):
     _assert(q4.evaluate(worse), Status.WRONG, "SAME houses")
     client.set_registered_model_alias(SANDBOX_MODEL, "champion", better)
     _assert(q4.evaluate(better), Status.CORRECT, "same fresh holdout")
+
+
+# --- answers in other forms (issue 15) ---------------------------------------------------------------
+
+
+def test_q2_pence_and_a_share_are_named(world):
+    mae, labels, _ = q2_truth()
+    _assert(q2.evaluate(mae * 100, labels), Status.WRONG, "pence", "give it in pounds")
+    _assert(q2.evaluate(0.12, labels), Status.WRONG, "£0.12 is not")
+    _assert(q2.evaluate(mae, float(labels)), Status.CORRECT)
+    _assert(q2.evaluate(mae, str(labels)), Status.WRONG, "got the text", f"write {labels}, not")
+
+
+def test_q3_a_rule_that_answers_with_numpy_booleans(world):
+    import numpy as np
+
+    test_mae = champion_test_mae()
+
+    def numpy_rule(drift_share, latest_mae, labels):
+        return np.logical_or(labels >= 100 and latest_mae > 1.2 * test_mae, drift_share >= 0.5)
+
+    def crashing_rule(drift_share, latest_mae, labels):
+        return drift_share >= 0.5 or (labels >= "100" and latest_mae > 1.2 * test_mae)  # "100": text
+
+    assert isinstance(numpy_rule(0.0, 0.0, 0), np.bool_)
+    _assert(q3.evaluate(numpy_rule), Status.CORRECT, "concept drift")
+    _assert(q3.evaluate(crashing_rule), Status.WRONG, "should_retrain(drift_share=0.00,",
+            "raised TypeError: '>=' not supported")

@@ -55,3 +55,14 @@ def test_q3_ml_test_score():
     _assert(q3.evaluate(0), Status.WRONG, "Sum the points of each section first")
     _assert(q3.evaluate([1.5]), Status.WRONG, "expected a number")
     _assert(q3.evaluate(right), Status.CORRECT, "monitoring")
+
+
+def test_q1_a_level_name_is_accepted_however_it_is_written():
+    for name in ("ad-hoc", "Ad hoc", " AD_HOC "):
+        _assert(q1.evaluate(name), Status.CORRECT, "weakest link")
+    _assert(q1.evaluate("repeatable"), Status.WRONG)
+    _assert(q1.evaluate("0"), Status.WRONG, 'write 0, not "0"')
+
+
+def test_q3_a_level_name_is_not_a_number_of_points():
+    _assert(q3.evaluate("ad hoc"), Status.WRONG, "expected a number of points", "the text")

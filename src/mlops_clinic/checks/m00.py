@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.checks.core import (
+    Question, Wrong, as_count, as_number, pounds, refuse_wrong_unit, show_number,
+)
 
 
 def _reference():
@@ -14,17 +16,15 @@ def _reference():
 def _check_aircon(n_aircon) -> str:
     houses = _reference()
     with_ac = int((houses["airconditioning"] == "yes").sum())
-    if not isinstance(n_aircon, (int,)) and not hasattr(n_aircon, "__index__"):
-        raise Wrong(f"expected a whole number of houses, got {type(n_aircon).__name__}. "
-                    "Did you keep a whole column or table instead of counting it?")
-    n_aircon = int(n_aircon)
+    n_aircon = as_count(n_aircon, "a whole number of houses")
     if n_aircon == len(houses):
         raise Wrong("that is every house in the file. Keep only the rows where "
                     "airconditioning == 'yes', then count them.")
     if n_aircon == len(houses) - with_ac:
         raise Wrong("that is the number of houses WITHOUT air conditioning.")
     if n_aircon != with_ac:
-        raise Wrong(f"{n_aircon} is not the count. Compare the column with the exact string 'yes'.")
+        raise Wrong(f"{show_number(n_aircon)} is not the count. Compare the column with the exact "
+                    "string 'yes'.")
     return f"{with_ac} of {len(houses)} houses have air conditioning."
 
 
@@ -34,15 +34,16 @@ def _check_premium(furnished_premium) -> str:
     median = by_status.median()
     mean = by_status.mean()
     expected = median["furnished"] - median["unfurnished"]
-    value = float(furnished_premium)
+    value = as_number(furnished_premium, "a difference in pounds")
     if abs(value - expected) < 1:
         return (f"furnished houses sell for £{expected:,.0f} more at the median. "
                 "Medians resist the few very expensive houses that would pull a mean.")
+    refuse_wrong_unit(value, expected)
     if abs(value + expected) < 1:
         raise Wrong("the sign is reversed: subtract the unfurnished median from the furnished one.")
     if abs(value - (mean["furnished"] - mean["unfurnished"])) < 1:
         raise Wrong("that is the difference of the MEANS; the question asks for medians.")
-    raise Wrong(f"£{value:,.0f} is not the difference of the two medians. Group the prices by "
+    raise Wrong(f"{pounds(value)} is not the difference of the two medians. Group the prices by "
                 "furnishingstatus and take .median() of each group.")
 
 
@@ -51,12 +52,12 @@ def _check_bad_rows(n_bad_rows) -> str:
 
     problems = load("traffic/data_quality", strict=False).attrs["problems"]
     rows = {p.row for p in problems if p.row is not None}
-    value = int(n_bad_rows)
+    value = as_count(n_bad_rows, "a whole number of rows")
     if value == len(problems) and len(problems) != len(rows):
-        raise Wrong(f"{value} counts problems, and some rows have more than one. Count the "
+        raise Wrong(f"{value:,} counts problems, and some rows have more than one. Count the "
                     "distinct rows (the .row of each problem).")
     if value != len(rows):
-        raise Wrong(f"{value} is not the number of distinct rows with a problem. "
+        raise Wrong(f"{value:,} is not the number of distinct rows with a problem. "
                     "Collect the .row of each problem in a set and count it.")
     return (f"{len(rows)} of the batch's rows would have reached the model with bad values. "
             "Module 03 refuses them at the door.")

@@ -13,7 +13,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from mlops_clinic.checks.core import NotAttempted, Question, Wrong
+from mlops_clinic.checks.core import (
+    NotAttempted, Question, Wrong, as_boolean, as_count, as_text, describe, relative_path, run_participant,
+)
 
 SANDBOX = "sandbox-01"
 SANDBOX_REMOTE = "sandbox-01-remote"
@@ -146,9 +148,7 @@ def _tag_commit(path: Path, tag: str) -> str | None:
 
 
 def _check_track(pointer) -> str:
-    if not isinstance(pointer, (str, Path)):
-        raise Wrong(f"expected the path of a file as text, got {type(pointer).__name__}.")
-    given = Path(str(pointer)).as_posix().lstrip("./")
+    given = relative_path(pointer, sandbox_path())  # the notebook works in the sandbox
     if given == DATA:
         raise Wrong(f"{DATA} is the data itself, which git must not hold. `dvc add` wrote a small "
                     "pointer file next to it: that is what git tracks.")
@@ -172,8 +172,7 @@ def _check_track(pointer) -> str:
 
 
 def _check_tag(tag) -> str:
-    if not isinstance(tag, str):
-        raise Wrong(f"expected the tag's name as text, got {type(tag).__name__}.")
+    tag = as_text(tag, "the tag's name")
     if not RELEASE.match(tag):
         raise Wrong(f"{tag!r} does not follow the release naming: data-vMAJOR.MINOR.PATCH, "
                     "for the first release data-v1.0.0.")
@@ -219,32 +218,39 @@ def _bad_batches(folder: Path) -> dict[str, tuple[Path, str]]:
     return made
 
 
+def _gate_verdict(gate, path: Path, name: str) -> bool:
+    """The gate's True/False for one batch (DataValidationError is left for the checker to name)."""
+    from mlops_clinic.data import DataValidationError
+
+    verdict = run_participant(gate, (path,), what=f"your gate, on {name},",
+                              let_through=(DataValidationError,))
+    if isinstance(verdict, (list, tuple)):
+        raise Wrong("your gate returns a list (of problems?). Return True when the batch may become "
+                    "a version and False when it may not, e.g. len(validate(read_csv(path))) == 0.")
+    return as_boolean(verdict, "your gate's answer")
+
+
 def _check_gate(gate) -> str:
     from mlops_clinic.data import DataValidationError, dataset_path
 
     if not callable(gate):
-        raise Wrong(f"expected a function that takes the path of a CSV file, got {type(gate).__name__}.")
+        raise Wrong(f"expected a function that takes the path of a CSV file, got {describe(gate)}.")
     clean = dataset_path("houses_new")
     try:
-        verdict = gate(clean)
+        verdict = _gate_verdict(gate, clean, "houses_new.csv")
     except DataValidationError as error:
         raise Wrong(f"your gate raised on houses_new.csv, a clean batch: {str(error)[:200]}") from None
-    if isinstance(verdict, (list, tuple)):
-        raise Wrong("your gate returns a list (of problems?). Return True when the batch may become "
-                    "a version and False when it may not, e.g. len(validate(read_csv(path))) == 0.")
-    if verdict is not True and verdict is not False:
-        raise Wrong(f"your gate returned {verdict!r}; return True or False.")
     if not verdict:
         raise Wrong("your gate refused houses_new.csv, which is a clean batch: only refuse "
                     "batches with problems.")
     folder = _workspace().tmp / "gate-check"
     for name, (path, why) in _bad_batches(folder).items():
         try:
-            verdict = gate(path)
+            verdict = _gate_verdict(gate, path, name)
         except DataValidationError:
             raise Wrong(f"your gate raised DataValidationError on {name} instead of returning False; "
                         "catch the error (or use validate, which returns the problems).") from None
-        if verdict is not False:
+        if verdict:
             raise Wrong(f"your gate accepted {name}, where {why}. Check every value against the "
                         "schema: mlops_clinic.data.validate(read_csv(path)) lists every problem.")
     shutil.rmtree(folder, ignore_errors=True)
@@ -253,8 +259,7 @@ def _check_gate(gate) -> str:
 
 
 def _check_new_release(tag) -> str:
-    if not isinstance(tag, str):
-        raise Wrong(f"expected the tag's name as text, got {type(tag).__name__}.")
+    tag = as_text(tag, "the tag's name")
     if not RELEASE.match(tag):
         raise Wrong(f"{tag!r} does not follow the release naming data-vMAJOR.MINOR.PATCH, "
                     "e.g. data-v2.0.0.")
@@ -291,9 +296,7 @@ def _check_new_release(tag) -> str:
 
 
 def _check_restore(rows_in_v1) -> str:
-    if isinstance(rows_in_v1, bool) or not hasattr(rows_in_v1, "__index__"):
-        raise Wrong(f"expected a whole number of rows, got {type(rows_in_v1).__name__}.")
-    rows = int(rows_in_v1)
+    rows = as_count(rows_in_v1, "a whole number of rows")
     path = _sandbox()
     v1 = _pointer_at(path, "data-v1.0.0")
     if v1 is None:

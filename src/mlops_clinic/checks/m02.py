@@ -9,12 +9,14 @@ never under `house-price`, whose champion is served from module 03 on.
 
 from __future__ import annotations
 
-import math
 import shutil
 import subprocess
 from pathlib import Path
 
-from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.checks.core import (
+    Question, Wrong, as_number, as_text, as_version, describe, pounds, refuse_wrong_unit, relative_path,
+    show_number,
+)
 from mlops_clinic.data.schema import TARGET
 from mlops_clinic.data.schema import FEATURES as _FEATURES
 from mlops_clinic.names import EXPERIMENT, SANDBOX_MODEL
@@ -81,8 +83,9 @@ def _run(run_id):
     from mlflow.exceptions import MlflowException
 
     if not isinstance(run_id, str):
-        raise Wrong(f"expected a run id (text), got {type(run_id).__name__}: use run.info.run_id "
+        raise Wrong(f"expected a run id (text), got {describe(run_id)}: use run.info.run_id "
                     "from `with mlflow.start_run() as run:`.")
+    run_id = run_id.strip()
     try:
         return _client().get_run(run_id)
     except MlflowException:
@@ -149,15 +152,14 @@ def _check_run(run_id) -> str:
     true_mae = _mae(val[TARGET], predicted)
     if not _close(logged, true_mae):
         if _close(logged, _mae(train[TARGET], np.asarray(model.predict(train[FEATURES]), dtype=float))):
-            raise Wrong(f"val_mae (£{logged:,.0f}) is the error on the training houses; measure "
+            raise Wrong(f"val_mae ({pounds(logged)}) is the error on the training houses; measure "
                         f"it on data/prepared/val.csv (£{true_mae:,.0f}).")
-        if _close(logged * 1000, true_mae, 1000):
-            raise Wrong("val_mae looks like thousands of pounds; log it in pounds.")
+        refuse_wrong_unit(logged, true_mae, subject=f"val_mae ({show_number(logged)})")
         rmse = float(np.sqrt(((val[TARGET] - predicted) ** 2).mean()))
         if _close(logged, rmse):
             raise Wrong("val_mae is the RMSE (root mean squared error); the business metric is the "
                         "mean ABSOLUTE error: mean_absolute_error(y, predictions).")
-        raise Wrong(f"val_mae (£{logged:,.0f}) is not the model's MAE on the validation houses "
+        raise Wrong(f"val_mae ({pounds(logged)}) is not the model's MAE on the validation houses "
                     f"(£{true_mae:,.0f}).")
     lineage = _project_lineage()
     tags = run.data.tags
@@ -188,8 +190,7 @@ def _project_lineage() -> dict:
 def _check_stage(stage_name) -> str:
     import yaml
 
-    if not isinstance(stage_name, str):
-        raise Wrong(f"expected the stage's name as text, got {type(stage_name).__name__}.")
+    stage_name = as_text(stage_name, "the stage's name")
     path = _workspace().root / SANDBOX
     if not (path / "dvc.yaml").is_file():
         raise Wrong(f"there is no {SANDBOX}/ copy of the project: run the cell above the exercise.")
@@ -198,11 +199,12 @@ def _check_stage(stage_name) -> str:
         raise Wrong(f"{SANDBOX}/dvc.yaml has no stage {stage_name!r} (it has "
                     f"{', '.join(stages)}): dvc stage add -n {stage_name} -d ... -M ... COMMAND.")
     stage = stages[stage_name]
-    deps = [str(d) for d in stage.get("deps", [])]
-    if not any(d.startswith("data") for d in deps):
+    # "./src/x.py", "src/x.py" and an absolute path name the same dependency.
+    folders = {Path(relative_path(str(d), path)).parts[0] for d in stage.get("deps", [])}
+    if "data" not in folders:
         raise Wrong("the stage does not declare the data it reads: add -d data/prepared, so that "
                     "DVC reruns it when the data changes.")
-    if not any(isinstance(d, str) and d.startswith("src/") for d in deps):
+    if "src" not in folders:
         raise Wrong("the stage does not declare its script: add -d src/<script>.py, so that DVC "
                     "reruns it when the code changes.")
     if not (stage.get("outs") or stage.get("metrics")):
@@ -233,31 +235,27 @@ def _maes(model, split: str) -> tuple[float, float]:
 
 def _check_business(mae_expensive, run_id) -> str:
     run = _run(run_id)
-    try:
-        value = float(mae_expensive)
-    except (TypeError, ValueError):
-        raise Wrong(f"expected a number of pounds, got {type(mae_expensive).__name__}.") from None
-    if math.isnan(value):
-        raise Wrong("the answer is NaN: no house was selected? Keep the test houses priced at "
-                    "£600,000 or more.")
+    value = as_number(mae_expensive, "a number of pounds (the MAE on the test houses priced at "
+                                  "£600,000 or more)")
     model = _load_model(run.info.run_id)
     overall, expected = _maes(model, "test")
     if not _close(value, expected):
+        refuse_wrong_unit(value, expected)
         if _close(value, overall):
-            raise Wrong(f"£{value:,.0f} is the MAE on all test houses; keep those priced at "
+            raise Wrong(f"{pounds(value)} is the MAE on all test houses; keep those priced at "
                         "£600,000 or more: test[test['price'] >= 600_000].")
         if _close(value, _maes(model, "val")[1]):
             raise Wrong("that is measured on the validation houses; the question asks for the test set.")
-        if _close(value * 1000, expected, 1000):
-            raise Wrong("that looks like thousands of pounds; give it in pounds.")
-        raise Wrong(f"£{value:,.0f} is not the MAE of your run's model on the test houses priced "
+        raise Wrong(f"{pounds(value)} is not the MAE of your run's model on the test houses priced "
                     "at £600,000 or more.")
     logged = run.data.metrics.get("test_mae_over_600k")
     if logged is None:
         raise Wrong("the number is right; now log it on the run: with mlflow.start_run(run_id=run_id): "
                     "mlflow.log_metric(\"test_mae_over_600k\", mae_expensive).")
     if not _close(logged, expected):
-        raise Wrong(f"the run's metric test_mae_over_600k is £{logged:,.0f}, not £{expected:,.0f}.")
+        refuse_wrong_unit(logged, expected,
+                          subject=f"the run's metric test_mae_over_600k ({show_number(logged)})")
+        raise Wrong(f"the run's metric test_mae_over_600k is {pounds(logged)}, not £{expected:,.0f}.")
     return (f"£{expected:,.0f} on the expensive houses against £{overall:,.0f} on all test houses: "
             "an average can hide where a model is weakest.")
 
@@ -278,9 +276,9 @@ def _check_champion(champion_version) -> str:
     except MlflowException:
         raise Wrong(f"no version of {SANDBOX_MODEL} has the alias 'champion': "
                     "client.set_registered_model_alias(name, \"champion\", version).") from None
-    if str(champion_version) != str(champion.version):
+    if as_version(champion_version) != str(champion.version):
         raise Wrong(f"the alias 'champion' is on version {champion.version}, but your answer is "
-                    f"{champion_version!r}.")
+                    f"version {as_version(champion_version)}.")
     scores = {}
     for version in versions:
         metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import math
 
-from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.checks.core import (
+    Question, Wrong, as_number, describe, describe_exception, failure_types, pounds, run_participant,
+)
 from mlops_clinic.names import MODEL_NAME
 
 # The house the serve-http exercise asks about: the first request of the stable traffic (H200001).
@@ -57,7 +59,7 @@ def _check_store(bento_model) -> str:
         raise Wrong("that is text, not a model: keep what bentoml.mlflow.import_model (or "
                     "bentoml.models.get) returns.")
     if not isinstance(bento_model, bentoml.Model):
-        raise Wrong(f"expected a BentoML model, got {type(bento_model).__name__}. "
+        raise Wrong(f"expected a BentoML model, got {describe(bento_model)}. "
                     "bentoml.mlflow.import_model returns one.")
     champion = _champion()
     expected = f"{MODEL_NAME}:v{champion.version}"
@@ -90,7 +92,7 @@ def _check_answer(answer) -> str:
         raise Wrong("a list is what /predict_batch answers; send the one house to /predict as "
                     '{"house": EXERCISE_HOUSE}.')
     if not isinstance(answer, dict):
-        raise Wrong(f"expected the JSON answer as a dict, got {type(answer).__name__}.")
+        raise Wrong(f"expected the JSON answer as a dict, got {describe(answer)}.")
     if "error" in answer:
         raise Wrong(f"the service refused the request: {answer['error']}")
     missing = {"price", "model_version"} - set(answer)
@@ -102,8 +104,9 @@ def _check_answer(answer) -> str:
         raise Wrong(f"version {answer['model_version']} answered, but the champion is version "
                     f"{champion.version}: is the server serving an older model?")
     expected = _offline_prices([EXERCISE_HOUSE])[0]
-    if not math.isclose(float(answer["price"]), expected, abs_tol=0.01):
-        raise Wrong(f"£{float(answer['price']):,.0f} is not the champion's price for EXERCISE_HOUSE: "
+    price = as_number(answer["price"], "the answer's price, a number of pounds")
+    if not math.isclose(price, expected, abs_tol=0.01):
+        raise Wrong(f"{pounds(price)} is not the champion's price for EXERCISE_HOUSE: "
                     "did you send another house, or change one of its values?")
     return (f"£{expected:,.0f} from version {champion.version}, the same as the model in the "
             "notebook: the service adds no skew for this house.")
@@ -163,18 +166,29 @@ def _test_client():
     return TestClient(HousePrice.to_asgi())
 
 
+def _test_failure(test_function, client, against: str) -> BaseException | None:
+    """None if the participant's test passes against `client`; the failure if it fails the way a
+    test should (an assert, or pytest.fail). Any other exception is named as a Wrong."""
+    try:
+        run_participant(test_function, (client,), what=f"your test, against {against},",
+                        advice="A test should pass or fail by assert (or pytest.fail), not stop on "
+                               "an error: run it on the client in a cell of its own to see where.",
+                        let_through=failure_types())
+    except failure_types() as failure:
+        return failure
+    return None
+
+
 def _check_test(test_function) -> str:
     if not callable(test_function):
         raise Wrong("expected your test function itself (its name, without calling it).")
     with _test_client() as good:
-        try:
-            test_function(good)
-        except AssertionError as error:
-            raise Wrong(f"your test fails against the real service ({error or 'an assert failed'}): "
+        failure = _test_failure(test_function, good, "the real service")
+        if failure is not None:
+            said = describe_exception(failure) if str(failure) else "an assert failed"
+            raise Wrong(f"your test fails against the real service ({said}): "
                         "compare its prices with the model's own, with a tolerance of a penny.")
-        try:
-            test_function(SkewedClient(good))
-        except AssertionError:
+        if _test_failure(test_function, SkewedClient(good), "a service with the upper-case skew") is not None:
             return ("your test passes against the service and fails against one with BridgeAI's "
                     "upper-case bug: run it in CI and that skew never reaches production.")
     raise Wrong("your test also passes against a service that upper-cases yes/no before the model "

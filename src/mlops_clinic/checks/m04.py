@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.checks.core import Question, Wrong, as_number, describe, run_participant, wrong_unit
 from mlops_clinic.data import SCENARIOS
 
 KNOWN_BY_DAY = 10
@@ -47,25 +47,31 @@ def _expected_house(record: dict) -> dict:
 
 # --- q1: validate-requests --------------------------------------------------------------------------
 
+def _request_body(to_request, record: dict) -> dict:
+    """What the participant's to_request makes of a copy of `record`: a dict, or a Wrong."""
+    body = run_participant(to_request, (dict(record),), what=f"to_request, on {record['ref']},")
+    if not isinstance(body, dict):
+        raise Wrong(f"to_request should return the request body as a dict, got {describe(body)} "
+                    f"for {record['ref']}.")
+    return body
+
+
 def _check_adapter(to_request) -> str:
     from pydantic import ValidationError
 
-    from mlops_clinic.service.http import describe
+    from mlops_clinic.service.http import describe as describe_errors
     from mlops_clinic.service.schema import EstimateRequest
 
     if not callable(to_request):
         raise Wrong("expected your function itself (its name, without calling it).")
     ids = []
     for record in FIXABLE:
-        body = to_request(dict(record))
-        if not isinstance(body, dict):
-            raise Wrong(f"to_request should return the request body as a dict, got "
-                        f"{type(body).__name__} for {record['ref']}.")
+        body = _request_body(to_request, record)
         try:
             request = EstimateRequest.model_validate(body)
         except ValidationError as error:
             raise Wrong(f"the service would refuse {record['ref']}: "
-                        f"{describe(error.errors(include_input=False))}") from None
+                        f"{describe_errors(error.errors(include_input=False))}") from None
         if request.house.model_dump() != _expected_house(record):
             wrong = {k: v for k, v in request.house.model_dump().items()
                      if _expected_house(record)[k] != v}
@@ -78,7 +84,7 @@ def _check_adapter(to_request) -> str:
             raise Wrong("give each request an id made from the record (e.g. from ref and day): "
                         "a retry of the same record must carry the same id, so the service answers "
                         "it from the log instead of counting it twice.")
-        again = to_request(dict(record)).get("request_id")
+        again = _request_body(to_request, record).get("request_id")
         if again != request.request_id:
             raise Wrong("the same record got two different request ids: a retry would be "
                         "predicted and logged twice. Make the id from the record, not at random.")
@@ -86,9 +92,10 @@ def _check_adapter(to_request) -> str:
     if len(set(ids)) != len(ids):
         raise Wrong("two different records got the same request id; include the reference.")
     try:
-        body = to_request(dict(UNFIXABLE))
-    except (ValueError, TypeError):
-        body = None  # refusing it at the adapter is fine too
+        body = run_participant(to_request, (dict(UNFIXABLE),),
+                               what=f"to_request, on {UNFIXABLE['ref']},", let_through=(Exception,))
+    except Exception:  # noqa: BLE001 - refusing it at the adapter (raise, assert) is fine too
+        body = None
     if body is not None:
         try:
             request = EstimateRequest.model_validate(body)
@@ -118,28 +125,31 @@ def _errors_by_scenario(day: int | None):
 
 def _check_mae(mae_by_scenario) -> str:
     if not isinstance(mae_by_scenario, dict):
-        raise Wrong(f"expected a dict {{scenario: MAE in pounds}}, got "
-                    f"{type(mae_by_scenario).__name__}.")
+        raise Wrong(f"expected a dict {{scenario: MAE in pounds}}, got {describe(mae_by_scenario)}.")
     keys = set(mae_by_scenario)
     if keys != set(SCENARIOS):
         missing, extra = set(SCENARIOS) - keys, keys - set(SCENARIOS)
         raise Wrong("one entry per scenario, named as the log's batch column: "
                     + (f"missing {sorted(missing)}" if missing else "")
                     + ("; " if missing and extra else "") + (f"unexpected {sorted(extra)}" if extra else ""))
+    answer = {k: as_number(v, f"the MAE of {k}, a number of pounds") for k, v in mae_by_scenario.items()}
     known, signed = _errors_by_scenario(KNOWN_BY_DAY)
     everything, _ = _errors_by_scenario(None)
 
     def same(answer, truth):
-        return all(math.isclose(float(answer[k]), truth[k], abs_tol=600) for k in SCENARIOS)
+        return all(math.isclose(answer[k], truth[k], abs_tol=600) for k in SCENARIOS)
 
-    if same(mae_by_scenario, known):
+    if same(answer, known):
         return (f"on day {KNOWN_BY_DAY}, stable is off by £{known['stable']:,.0f} on average and "
                 f"concept_drift by £{known['concept_drift']:,.0f}: the gap module 05 watches.")
-    if same(mae_by_scenario, everything):
+    units = {wrong_unit(answer[k], known[k], 600, subject="each MAE") for k in SCENARIOS}
+    if len(units) == 1 and None not in units:
+        raise Wrong(units.pop())
+    if same(answer, everything):
         raise Wrong(f"that uses every sale, including those known only after day {KNOWN_BY_DAY}: "
                     f"keep the outcomes with day_sold <= {KNOWN_BY_DAY}.")
-    if all(math.isclose(float(mae_by_scenario[k]), signed[k], abs_tol=600)
-           or math.isclose(float(mae_by_scenario[k]), -signed[k], abs_tol=600) for k in SCENARIOS):
+    if all(math.isclose(answer[k], signed[k], abs_tol=600)
+           or math.isclose(answer[k], -signed[k], abs_tol=600) for k in SCENARIOS):
         raise Wrong("that is the average signed error (bias): over- and under-estimates cancel "
                     "out. Take the absolute value of each error first.")
     raise Wrong("those are not the mean absolute errors: join the predictions to their outcomes by "

@@ -8,10 +8,10 @@ exercise works on `house-price-sandbox`, never on `house-price`, whose champion 
 
 from __future__ import annotations
 
-import math
-from numbers import Real
-
-from mlops_clinic.checks.core import NotAttempted, Question, Wrong, is_blank
+from mlops_clinic.checks.core import (
+    NotAttempted, Question, Wrong, as_boolean, as_count, as_number, as_version, describe, is_blank,
+    name_key, pounds, refuse_wrong_unit, run_participant,
+)
 from mlops_clinic.names import EXPERIMENT, SANDBOX_MODEL
 
 SMALL_REFERENCE = {"n": 800, "random_state": 5}  # q1: a team that kept only 800 reference houses
@@ -77,14 +77,14 @@ def _check_drifted(drifted) -> str:
         raise Wrong("expected a dict {column: test name}; a list gives the columns but not the "
                     "test that found each: build it from the ValueDrift metrics' config.")
     if not isinstance(drifted, dict):
-        raise Wrong(f"expected a dict {{column: test name}}, got {type(drifted).__name__}.")
+        raise Wrong(f"expected a dict {{column: test name}}, got {describe(drifted)}.")
     truth = _drift_truth(*q1_frames())
     expected = {column: row.test for column, row in truth.iterrows() if row.drifted}
-    unknown = sorted(set(drifted) - set(truth.index))
+    unknown = sorted(set(drifted) - set(truth.index), key=str)
     if unknown:
         raise Wrong(f"{', '.join(map(str, unknown))} is not a feature column: the keys are column "
                     "names such as 'area'.")
-    extra = sorted(set(drifted) - set(expected))
+    extra = sorted(set(drifted) - set(expected), key=str)
     if extra:
         column = extra[0]
         row = truth.loc[column]
@@ -96,7 +96,7 @@ def _check_drifted(drifted) -> str:
         raise Wrong(f"{len(missing)} drifted column(s) are missing, e.g. {missing[0]} "
                     f"({expected[missing[0]]}): read every ValueDrift test whose status is FAIL.")
     for column, test in drifted.items():
-        if not isinstance(test, str) or test.strip() != expected[column]:
+        if not isinstance(test, str) or name_key(test) != name_key(expected[column]):
             if isinstance(test, str) and ("Wasserstein" in test or "Jensen" in test):
                 raise Wrong(f"{column} was not tested by {test}: with 1,000 reference rows or "
                             "fewer, Evidently uses p-value tests (K-S, chi-square, Z). Take the "
@@ -131,15 +131,12 @@ def q2_truth() -> tuple[float, int, dict]:
 
 
 def _check_late_mae(mae, labels) -> str:
-    if not isinstance(mae, Real) or isinstance(mae, bool) or math.isnan(float(mae)):
-        raise Wrong(f"expected the MAE as a number of pounds, got {mae!r}.")
-    truth, count, wrong = q2_truth()
-    value = float(mae)
+    value = as_number(mae, "the MAE as a number of pounds")
+    truth, known, wrong = q2_truth()
     if abs(value - truth) > 1:
-        if abs(value * 1000 - truth) <= 1000:
-            raise Wrong("that looks like thousands of pounds; give the MAE in pounds.")
+        refuse_wrong_unit(value, truth)
         if abs(value - wrong["all labels"]) <= 1:
-            raise Wrong(f"£{value:,.0f} uses sales that completed after day {Q2_TODAY}: keep the "
+            raise Wrong(f"{pounds(value)} uses sales that completed after day {Q2_TODAY}: keep the "
                         f"rows with day_sold <= {Q2_TODAY}, the prices known by then.")
         if abs(value - wrong["rounded"]) <= 1:
             raise Wrong("that compares the rounded answer (price_gbp) with the sale price; use the "
@@ -149,17 +146,13 @@ def _check_late_mae(mae, labels) -> str:
         if abs(value - wrong["whole scenario"]) <= 1:
             raise Wrong(f"that is the MAE over every day; keep the requests of days "
                         f"{Q2_WINDOW[0]}-{Q2_WINDOW[1]}.")
-        raise Wrong(f"£{value:,.0f} is not the MAE of the concept_drift estimates of days "
+        raise Wrong(f"{pounds(value)} is not the MAE of the concept_drift estimates of days "
                     f"{Q2_WINDOW[0]}-{Q2_WINDOW[1]} on the sales known by day {Q2_TODAY}.")
-    if not isinstance(labels, int) or isinstance(labels, bool):
-        try:
-            labels = int(labels)
-        except (TypeError, ValueError):
-            raise Wrong(f"labels should be a whole number of rows, got {labels!r}.") from None
-    if labels != count:
-        raise Wrong(f"the MAE is right, but it uses {count} labels, not {labels}: count the rows "
+    labels = as_count(labels, "labels, a whole number of rows")
+    if labels != known:
+        raise Wrong(f"the MAE is right, but it uses {known} labels, not {labels:,}: count the rows "
                     "with a known price.")
-    return (f"£{truth:,.0f} on {count} of 200 estimates: on day {Q2_TODAY} the error is already "
+    return (f"£{truth:,.0f} on {known} of 200 estimates: on day {Q2_TODAY} the error is already "
             "visible, on a third of the labels; waiting for all of them costs a week.")
 
 
@@ -192,17 +185,15 @@ def q3_cases(test_mae: float) -> list[tuple[dict, bool, str]]:
 def _check_rule(should_retrain) -> str:
     if not callable(should_retrain):
         raise Wrong(f"expected a function should_retrain(drift_share, latest_mae, labels), got "
-                    f"{type(should_retrain).__name__}.")
+                    f"{describe(should_retrain)}.")
     test_mae = champion_test_mae()
     for arguments, expected, what in q3_cases(test_mae):
-        answer = should_retrain(**arguments)
+        shown = ", ".join(f"{k}={v:,.2f}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in arguments.items())
+        answer = run_participant(should_retrain, kwargs=arguments, what=f"should_retrain({shown})")
         if is_blank(answer):
             raise NotAttempted("should_retrain still returns ____: write the rule in its body.")
-        if not isinstance(answer, (bool,)) and type(answer).__name__ != "bool_":
-            raise Wrong(f"should_retrain should return True or False, it returned {answer!r}.")
-        if bool(answer) != expected:
-            shown = ", ".join(f"{k}={v:,.2f}" if isinstance(v, float) else f"{k}={v}"
-                              for k, v in arguments.items())
+        if as_boolean(answer, "should_retrain's answer") != expected:
             raise Wrong(f"for {what} ({shown}) it says {bool(answer)}; the rule says {expected}.")
     return ("the rule catches drift before labels arrive and concept drift once they do, and waits "
             "for enough labels: a decision anyone can rerun and argue about.")
@@ -314,9 +305,9 @@ def _check_promotion(champion_version) -> str:
     except MlflowException:
         raise Wrong(f"no version of {SANDBOX_MODEL} has the alias 'champion': the set-up cell "
                     "gives it to version 1; move it only if the challenger wins.") from None
-    if str(champion_version) != str(holder):
-        raise Wrong(f"the alias 'champion' is on version {holder}, but your answer is "
-                    f"{champion_version!r}: give the version that holds it after your decision.")
+    if as_version(champion_version) != str(holder):
+        raise Wrong(f"the alias 'champion' is on version {holder}, but your answer is version "
+                    f"{as_version(champion_version)}: give the version that holds it after your decision.")
     scores = {v.version: _holdout_mae(v.version) for v in versions}
     best = min(scores, key=scores.get)
     if str(holder) != str(best):

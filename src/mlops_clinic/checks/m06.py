@@ -17,7 +17,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
-from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.checks.core import Question, Wrong, as_count, as_version
 from mlops_clinic.data.schema import TARGET
 from mlops_clinic.data.schema import FEATURES as _FEATURES
 from mlops_clinic.names import CHAMPION, MODEL_NAME, SANDBOX_MODEL
@@ -208,9 +208,8 @@ def _gate(sandbox: Path, rev: str) -> dict:
 
 def _check_gate(exit_code) -> str:
     sandbox = _sandbox()
-    if not isinstance(exit_code, int) or isinstance(exit_code, bool):
-        raise Wrong(f"expected the exit code of the local CI run (a whole number), got "
-                    f"{type(exit_code).__name__}: exit_code = sh(\"python ci/run_pipeline.py\").")
+    exit_code = as_count(exit_code, "the exit code that sh(\"python ci/run_pipeline.py\") returns "
+                                    "(a whole number)")
     if _git(sandbox, "branch", "--show-current") != FAULTY_BRANCH:
         raise Wrong(f"work on the branch {FAULTY_BRANCH} (git switch {FAULTY_BRANCH}), where the "
                     "faulty release is.")
@@ -272,9 +271,9 @@ def _check_promotion(promoted_version) -> str:
                     "so the promotion is one commit that one revert can undo.")
     before = _desired(sandbox, parents[0])
     version = str(desired["version"])
-    if str(promoted_version) != version:
+    if as_version(promoted_version) != version:
         raise Wrong(f"main's deploy/champion.yaml names version {version}, but your answer is "
-                    f"{promoted_version!r}.")
+                    f"version {as_version(promoted_version)}.")
     proposals = _git(sandbox, "log", "--format=%s", f"{parents[0]}..{parents[1]}") or ""
     if not any(line.startswith(f"Promote {SANDBOX_MODEL} version {version} ") for line in proposals.splitlines()):
         raise Wrong("the branch has no proposal commit from the pipeline: deploy/champion.yaml was "
@@ -319,9 +318,9 @@ def _check_rollback(rolled_back_to) -> str:
                     f"the version before the promotion ({before['version']}): revert the merge "
                     "commit with -m 1.")
     version = str(desired["version"])
-    if str(rolled_back_to) != version:
+    if as_version(rolled_back_to) != version:
         raise Wrong(f"main's deploy/champion.yaml names version {version}, but your answer is "
-                    f"{rolled_back_to!r}.")
+                    f"version {as_version(rolled_back_to)}.")
     from mlops_clinic.service.store import alias_version
 
     aliased = alias_version("champion", name=SANDBOX_MODEL)

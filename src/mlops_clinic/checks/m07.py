@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numbers
-
-from mlops_clinic.checks.core import Question, Wrong
+from mlops_clinic.checks.core import Question, Wrong, as_number, describe, find_name, show_number
 from mlops_clinic.maturity.bank import LEVEL_NAMES
 
 # A team's answers, one level per question, grouped by dimension in course order. Built so that each
@@ -34,33 +32,34 @@ def _mean(values) -> float:
     return sum(values) / len(values)
 
 
-def _number(value, what: str) -> float:
-    if isinstance(value, str) and value.strip().lower() in LEVEL_NAMES:
-        return float(LEVEL_NAMES.index(value.strip().lower()))
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise Wrong(f"expected {what}, got {type(value).__name__} {value!r}.")
-    return float(value)
+def _level(value) -> float:
+    """A level as its number (0-3) or its name ("ad hoc", "Ad-hoc", "Repeatable"...)."""
+    name = find_name(value, LEVEL_NAMES)
+    if name is not None:
+        return float(LEVEL_NAMES.index(name))
+    return as_number(value, "a level, a whole number from 0 to 3 (or its name, such as 'ad hoc')")
 
 
 def _check_overall(overall) -> str:
     dimension_levels = {d: min(levels) for d, levels in TEAM_LEVELS.items()}
     expected = min(dimension_levels.values())
-    value = _number(overall, "a level, a whole number from 0 to 3")
+    value = _level(overall)
     at_bottom = [d for d, level in dimension_levels.items() if level == expected]
     if value == expected:
         return (f"level {expected} ({LEVEL_NAMES[expected]}): {' and '.join(at_bottom)} each have a practice "
                 "at that level, and a chain is only as strong as its weakest link.")
     if not value.is_integer():
-        raise Wrong(f"{value:g} looks like an average. Levels are whole numbers: the rule takes the lowest "
-                    "level, not the mean.")
+        raise Wrong(f"{show_number(value)} looks like an average. Levels are whole numbers: the rule "
+                    "takes the lowest level, not the mean.")
     every_answer = [level for levels in TEAM_LEVELS.values() for level in levels]
     if value == round(_mean(every_answer)) or value == round(_mean(list(dimension_levels.values()))):
-        raise Wrong(f"{value:g} is what an average gives. The rule takes the LOWEST level, so that a weak "
-                    "area cannot hide behind strong ones.")
+        raise Wrong(f"{show_number(value)} is what an average gives. The rule takes the LOWEST level, "
+                    "so that a weak area cannot hide behind strong ones.")
     if value == max(every_answer):
-        raise Wrong(f"{value:g} is the highest level. The overall level is the lowest dimension level.")
-    raise Wrong(f"{value:g} is not the lowest dimension level. Take min() of each dimension's answers, "
-                "then min() of those.")
+        raise Wrong(f"{show_number(value)} is the highest level. The overall level is the lowest "
+                    "dimension level.")
+    raise Wrong(f"{show_number(value)} is not the lowest dimension level. Take min() of each "
+                "dimension's answers, then min() of those.")
 
 
 def _rank(dimension: str) -> tuple[int, float]:
@@ -73,8 +72,8 @@ def _check_weakest(weakest) -> str:
     if isinstance(weakest, (list, tuple, set, dict)):
         raise Wrong("give ONE dimension name (a key of TEAM_LEVELS), not a collection.")
     if not isinstance(weakest, str):
-        raise Wrong(f"expected a dimension name such as 'Testing and validation', got {type(weakest).__name__}.")
-    name = {d.lower(): d for d in TEAM_LEVELS}.get(weakest.strip().lower())
+        raise Wrong(f"expected a dimension name such as 'Testing and validation', got {describe(weakest)}.")
+    name = find_name(weakest, TEAM_LEVELS)
     if name is None:
         raise Wrong(f"{weakest!r} is not one of the dimensions; use a key of TEAM_LEVELS.")
     if name == expected:
@@ -97,22 +96,23 @@ def _check_weakest(weakest) -> str:
 def _check_ml_score(ml_score) -> str:
     sums = {section: sum(points) for section, points in TEAM_TEST_POINTS.items()}
     expected = min(sums.values())
-    value = _number(ml_score, "a number of points")
+    value = as_number(ml_score, "a number of points")
     if abs(value - expected) < 1e-9:
         weakest = min(sums, key=sums.get)
         return (f"{expected:g}: the {weakest} section holds the whole score down, whatever the others do. "
                 "That is a first pass at production readiness; monitoring is where to invest.")
     if abs(value - sum(sums.values())) < 1e-9:
-        raise Wrong(f"{value:g} adds up every section. The final score is the MINIMUM of the section sums.")
+        raise Wrong(f"{show_number(value)} adds up every section. The final score is the MINIMUM of "
+                    "the section sums.")
     if abs(value - _mean(list(sums.values()))) < 1e-9:
-        raise Wrong(f"{value:g} is the average of the section sums; the rule takes their minimum.")
+        raise Wrong(f"{show_number(value)} is the average of the section sums; the rule takes their minimum.")
     if abs(value - max(sums.values())) < 1e-9:
-        raise Wrong(f"{value:g} is the best section; the rule takes the weakest.")
+        raise Wrong(f"{show_number(value)} is the best section; the rule takes the weakest.")
     if value == 0:
         raise Wrong("0 is the lowest single test. Sum the points of each section first, then take the "
                     "lowest of the four sums.")
-    raise Wrong(f"{value:g} is not the lowest section sum. Sum each section's seven points, then take "
-                "min() of the four sums.")
+    raise Wrong(f"{show_number(value)} is not the lowest section sum. Sum each section's seven "
+                "points, then take min() of the four sums.")
 
 
 q1 = Question("q1", "07", _check_overall, hints=[
