@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 export UV_CACHE_DIR  := $(CURDIR)/.cache/uv
 export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
 
-.PHONY: lab test setup lock build check clean
+.PHONY: lab test setup lock build check site clean
 
 lab: setup
 	$(BIN)/clinic lab
@@ -48,6 +48,11 @@ build: setup
 
 check: setup
 	$(BIN)/clinic build --check
+
+# Maintainers: the kit as a website in build/site/ (Jupyter Book 2; needs Node.js 18+, never downloads it).
+# MyST's own files stay in build/site-src/; the notebooks are not executed: lessons show committed outputs.
+site: setup
+	$(BIN)/python site/build.py build/site
 
 clean:
 	rm -rf build
