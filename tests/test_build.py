@@ -446,6 +446,43 @@ def test_saved_widget_state_keeps_what_differs_from_the_defaults():
     assert set(layout) == set(build.WIDGET_IDENTITY), "a default layout keeps only what names it"
 
 
+def test_navigation_is_written_from_the_catalogue_and_checked(repo, capsys):
+    for module, title in (("01", "Data"), ("02", "Training")):
+        lesson = notebook(kind="lesson", module=module)
+        lesson.metadata["clinic"]["title"] = title
+        lesson.metadata["clinic"]["minutes"] = {"teaching": 10, "exercises": 5, "sections": [
+            {"title": "1. First", "minutes": 6}, {"title": "2. Second", "minutes": 4},
+            {"title": "Going further", "minutes": 8, "optional": True}]}
+        write(clean_executed(papermill_output(lesson), lesson), repo / "notebooks" / f"{module}_{title.lower()}.ipynb")
+        solution = notebook(code("x = 1"), kind="solution", module=module)
+        solution.metadata["clinic"]["title"] = title
+        write(clean_executed(papermill_output(solution), solution), repo / "solutions" / f"{module}_{title.lower()}.ipynb")
+    assert cli("--exercises-only") == 0  # writes the navigation, then the exercises
+    capsys.readouterr()
+    assert cli("--check") == 0, capsys.readouterr().out
+
+    lesson = nbformat.read(repo / "notebooks" / "02_training.ipynb", as_version=4)
+    top, end = lesson.cells[0].source, lesson.cells[-1].source
+    assert top.startswith("**Module 2 of 2** · Training · 10 min + 5 min of exercises")
+    assert "Sections: 1. First (6 min) · 2. Second (4 min) · Going further (8 min, optional)" in top
+    assert "Previous: [Module 01: Data](01_data.ipynb)" in end
+    assert "Exercises: [02_training.ipynb](../exercises/02_training.ipynb)" in end and "Next:" not in end
+    exercise = nbformat.read(repo / "exercises" / "01_data.ipynb", as_version=4)
+    assert "Lesson: [01_data.ipynb](../notebooks/01_data.ipynb)" in exercise.cells[0].source
+    assert "Next: [Module 02: Training](02_training.ipynb)" in exercise.cells[-1].source
+    assert stale_outputs([repo / "notebooks" / "01_data.ipynb"]) == []  # navigation is not a source
+
+    # The course changes (a lesson's minutes): --check says so, the build rewrites it.
+    nb = nbformat.read(repo / "notebooks" / "01_data.ipynb", as_version=4)
+    nb.metadata["clinic"]["minutes"]["teaching"] = 12
+    nb.metadata["clinic"]["minutes"]["sections"][0]["minutes"] = 8
+    write(nb, repo / "notebooks" / "01_data.ipynb")
+    capsys.readouterr()
+    assert cli("--check") == 1
+    assert "notebooks/01_data.ipynb: its navigation" in capsys.readouterr().out
+    assert cli("--exercises-only") == 0 and cli("--check") == 0
+
+
 # --- lint ---------------------------------------------------------------------------------------------
 
 
@@ -507,6 +544,7 @@ def test_cli_check_says_what_to_run(repo, capsys):
     write(clean_executed(papermill_output(sol), sol), repo / "solutions" / "01_data.ipynb")
     lesson = notebook(kind="lesson")
     write(clean_executed(papermill_output(lesson), lesson), repo / "notebooks" / "01_data.ipynb")
+    build.write_navigation([repo / "notebooks" / "01_data.ipynb", repo / "solutions" / "01_data.ipynb"])
 
     assert cli("--check") == 1
     assert capsys.readouterr().out.splitlines() == [

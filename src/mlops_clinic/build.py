@@ -29,6 +29,7 @@ import nbformat
 
 from . import paths
 from .execute import ExecutionOptions, add_execution_arguments, options_from
+from .navigation import NAVIGATION_TAG, with_navigation
 from .catalogue import (
     BEGIN, DROP_TAGS, MD_BEGIN, PAPERMILL_TAGS, PARAMETERS_TAG, CourseError, course, code_regions,
     markdown_regions, metadata_problems, tags as _tags,
@@ -281,6 +282,34 @@ def build_exercises(check: bool = False, *, only=None) -> list[Path]:
     return [target for target, _, _ in plan]
 
 
+# --- navigation ---------------------------------------------------------------------------------------
+
+
+def _plan_navigation(notebooks) -> list[tuple[Path, str]]:
+    """(notebook, new text) for every lesson or solution whose navigation cells are not current."""
+    catalogue = course()
+    modules = catalogue.modules()
+    plan = []
+    for path in map(Path, notebooks):
+        nb = nbformat.read(path, as_version=4)
+        meta = nb.metadata.get("clinic") or {}
+        if meta.get("module") not in modules:
+            continue
+        kind = "lesson" if path.parent.name == Path(catalogue.notebooks_dir).name else "solution"
+        text = notebook_text(with_navigation(nb, meta["module"], kind, catalogue))
+        if path.read_text(encoding="utf-8") != text:
+            plan.append((path, text))
+    return plan
+
+
+def write_navigation(notebooks) -> list[Path]:
+    """Rewrite the navigation cells of `notebooks` where they are not current; returns them."""
+    plan = _plan_navigation(notebooks)
+    for path, text in plan:
+        path.write_text(text, encoding="utf-8")
+    return [path for path, _ in plan]
+
+
 # --- committed outputs ----------------------------------------------------------------------------------
 
 
@@ -289,7 +318,7 @@ def source_hash(nb) -> str:
     parts = [
         [c.cell_type, c.source, sorted(_tags(c))]
         for c in nb.cells
-        if c.cell_type in ("code", "markdown") and not _tags(c) & PAPERMILL_TAGS
+        if c.cell_type in ("code", "markdown") and not _tags(c) & (PAPERMILL_TAGS | {NAVIGATION_TAG})
     ]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
@@ -557,7 +586,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 if exercises, outputs or metadata need work")
     parser.add_argument("--exercises-only", action="store_true",
-                        help="only regenerate exercises/ (fast, runs no notebook)")
+                        help="only regenerate the navigation cells and exercises/ (fast, runs no notebook)")
     parser.add_argument("--stale-only", action="store_true",
                         help="refresh outputs only of notebooks whose sources changed")
     parser.add_argument("--workspace-root", type=Path, default=None,
@@ -594,6 +623,8 @@ def _check(lessons, solutions, limited: bool, exercises_only: bool) -> list[str]
                 "extra": "has no solution in solutions/"}[why]
         fix = "delete it, or " if why == "extra" else ""
         problems.append(f"{_rel(target)}: {what}; {fix}run `clinic build --exercises-only`")
+    problems += [f"{_rel(path)}: its navigation (module, minutes, sections, links) is not current; "
+                 "run `clinic build --exercises-only`" for path, _ in _plan_navigation(lessons + solutions)]
     if not exercises_only:
         problems += stale_outputs(lessons + solutions)
     exercises = [Path(course().exercises_dir) / s.name for s in solutions]
@@ -613,6 +644,8 @@ def run(args: argparse.Namespace) -> int:
         return 1 if problems else 0
 
     status = 0
+    for path in write_navigation(lessons + solutions):
+        print(f"navigation written: {_rel(path)}")
     if not args.exercises_only:
         # The whole course runs in order in one workspace, the participant's path; notebooks named on
         # the command line run each in a fresh workspace (the stages give them the same state).
