@@ -438,11 +438,12 @@ def test_saved_widget_state_keeps_what_differs_from_the_defaults():
     choice = ipywidgets.RadioButtons(options=["ad hoc", "automated"], value="automated", description="Q1")
     state = {"application/vnd.jupyter.widget-state+json": embed_data(views=[choice], drop_defaults=False)["manager_state"]}
     slim = build.slim_widget_state(state)["application/vnd.jupyter.widget-state+json"]["state"]
-    radio = next(m["state"] for m in slim.values() if m["model_name"] == "RadioButtonsModel")
+    radio = slim[choice.model_id]["state"]
     assert list(radio["_options_labels"]) == ["ad hoc", "automated"] and radio["index"] == 1
     assert radio["_model_name"] == "RadioButtonsModel" and radio["_view_name"] == "RadioButtonsView"
     assert "disabled" not in radio and "tooltip" not in radio  # defaults JupyterLab fills in
-    layout = next(m["state"] for m in slim.values() if m["model_name"] == "LayoutModel")
+    # The manager state holds every live widget of the process (other tests' too): look up our own.
+    layout = slim[choice.layout.model_id]["state"]
     assert set(layout) == set(build.WIDGET_IDENTITY), "a default layout keeps only what names it"
 
 
