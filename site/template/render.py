@@ -38,6 +38,8 @@ STATIC = "_static"  # the site's own files: style sheet, scripts, images, downlo
 CODE_STYLE = "default"  # WCAG AA contrast on its own background (site.css keeps it)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # The order in which an output's representations are preferred, as JupyterLab shows them.
+# An output's link into the workspace, as the build masks it (output_masks.cfg: <workspace>).
+WORKSPACE_LINK = re.compile(r'<a href="(?:<|&lt;)workspace(?:>|&gt;)[^"]*"[^>]*>(?P<text>.*?)</a>', re.S)
 MIME_ORDER = ("text/html", "image/png", "image/jpeg", "image/svg+xml", "text/markdown", "text/plain")
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -368,6 +370,9 @@ class PageRenderer:
         return "".join(value) if isinstance(value, list) else (value or "")
 
     def html_output(self, markup: str) -> str:
+        # A link to a file of the participant's workspace (an Evidently report) exists only where
+        # the lesson ran: on the site it is text, as local files in the prose are.
+        markup = WORKSPACE_LINK.sub(r'<span class="local-file">\g<text></span>', markup)
         # A wide table scrolls sideways inside its box; the box takes the focus so a keyboard scrolls
         # it, and a name of its own so a screen reader tells the boxes apart.
         if "<table" in markup:

@@ -23,6 +23,7 @@ COMMANDS = {
     "schema": ("mlops_clinic.export.schema_cli", "draft a schema file from your CSV (`clinic schema infer DATA --target COLUMN`)"),
     "maturity": ("mlops_clinic.maturity.cli", "maturity answers: show, export, and a cohort report for instructors"),
     "pins": ("mlops_clinic.pins", "compare (or --write) environment.yml with requirements.lock"),
+    "progress": ("mlops_clinic.progress.cli", "how far you are per module; instructors: --cohort DIR... or --server URL (the room, live)"),
     "agenda": ("mlops_clinic.agenda", "instructors: one-day and half-day agendas from the notebooks' minutes (--write, --check)"),
 }
 

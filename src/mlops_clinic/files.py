@@ -1,5 +1,6 @@
 """Writing files safely: atomically (a crash leaves the old file or the new one, never half of one),
-privately (secrets are 0600 from the first byte), and CSV cells a spreadsheet will not run."""
+privately (secrets are 0600 from the first byte), CSV cells a spreadsheet will not run, and a file
+that cannot be read set aside rather than overwritten."""
 
 from __future__ import annotations
 
@@ -36,6 +37,18 @@ def write_private(path: str | os.PathLike, text: str) -> Path:
     """Write a secret: the file is created 0600 (no moment when others could read it), then
     renamed over `path`."""
     return write_atomic(path, text, mode=0o600)
+
+
+def set_aside(path: str | os.PathLike) -> Path:
+    """Rename a file the kit cannot read to <stem>.corrupt-N<suffix> beside it (the first free N):
+    the participant's data stays on disk to repair, and the next write starts clean."""
+    path = Path(path)
+    number = 1
+    while os.path.lexists(path.with_name(f"{path.stem}.corrupt-{number}{path.suffix}")):
+        number += 1
+    kept = path.with_name(f"{path.stem}.corrupt-{number}{path.suffix}")
+    os.replace(path, kept)
+    return kept
 
 
 def spreadsheet_safe(value: Any) -> Any:

@@ -17,7 +17,7 @@ cell "## Maturity checkpoint" (id mNN-cp0) and this one code cell (id mNN-cp1):
 
     checkpoint("serving", answers=maturity_answers)   # the checkpoint id in bank.yaml, or "NN"
 
-tests/test_maturity_bank.py checks that every lesson notebook 00-06 that exists carries it.
+tests/maturity/test_maturity_bank.py checks that every lesson notebook 00-06 that exists carries it.
 
 One concern per module:
 
@@ -56,7 +56,7 @@ _EXPORTS = {
     "score": "scoring", "dimension_level": "scoring", "overall_level": "scoring", "roadmap": "scoring",
     "checkpoint_result": "scoring",
     "ml_test_score": "mltestscore", "load_rubric": "mltestscore",
-    "gather": "report", "profile_table": "report", "radar_chart": "report", "radar_png": "report", "roadmap_lines": "report",
+    "gather": "report", "profile_table": "report", "radar_chart": "report", "radar_png": "report", "show_radar": "report", "roadmap_lines": "report",
     "lifecycle_markdown": "report", "write_reports": "report", "profile_text": "report",
     "example_answers": "report",
     "load_cohort": "cohort", "write_cohort_report": "cohort",

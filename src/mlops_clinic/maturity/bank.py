@@ -51,7 +51,7 @@ class BankError(DataFileError):
 # The levels as the file may give them; pydantic refuses any other.
 LevelNumber = Literal[LEVELS]
 MicrosoftLevels = Annotated[tuple[Literal[MICROSOFT_LEVELS], ...], Field(min_length=1)]
-GoogleLevel = Literal[GOOGLE_LEVELS]
+GoogleLevels = Annotated[tuple[Literal[GOOGLE_LEVELS], ...], Field(min_length=1)]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Level:
     name: str
     meaning: Text  # the level in plain words
     microsoft: MicrosoftLevels
-    google: GoogleLevel
+    google: GoogleLevels
 
     def __post_init__(self):
         if self.name != LEVEL_NAMES[self.level]:
@@ -306,12 +306,12 @@ class BankFile(BaseModel):
         ordered = sorted(levels, key=lambda lv: lv.level)
         problems = [f"level {higher.level}: the mapping must not go down as the level goes up"
                     for lower, higher in zip(ordered, ordered[1:])
-                    if min(higher.microsoft) < max(lower.microsoft) or higher.google < lower.google]
+                    if min(higher.microsoft) < max(lower.microsoft) or min(higher.google) < max(lower.google)]
         if not problems:
             problems = [f"{framework} levels {sorted(set(known) - mapped)} are not mapped to any level"
                         for framework, known, mapped in (
                             ("Microsoft", MICROSOFT_LEVELS, {m for lv in levels for m in lv.microsoft}),
-                            ("Google", GOOGLE_LEVELS, {lv.google for lv in levels}))
+                            ("Google", GOOGLE_LEVELS, {g for lv in levels for g in lv.google}))
                         if set(known) - mapped]
         refuse(problems)
         return levels

@@ -22,11 +22,13 @@ import csv
 import hashlib
 import io
 import os
+import textwrap
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlops_clinic import figures
 from mlops_clinic.files import spreadsheet_safe, write_atomic
 from mlops_clinic.maturity.answers import (
     Answers,
@@ -36,7 +38,7 @@ from mlops_clinic.maturity.answers import (
     read_answers_file,
 )
 from mlops_clinic.maturity.bank import Bank, Dimension, NextStep, load_bank
-from mlops_clinic.maturity.document import figure_png, to_html
+from mlops_clinic.maturity.document import to_html
 from mlops_clinic.maturity.scoring import Profile, score
 from mlops_clinic.maturity.storage import ANSWERS_FILE
 
@@ -206,23 +208,46 @@ def participant_rows(cohort: Cohort) -> list[dict[str, object]]:
 
 
 def heatmap(cohort: Cohort):
-    """Dimensions x levels, coloured by how many participants are there, counts written in."""
+    """Dimensions x levels, shaded by how many participants are there, counts written in: the
+    numbers carry the meaning, the single-hue shading (light to dark) only repeats it."""
     import matplotlib.pyplot as plt
     import numpy as np
 
     rows = distribution_rows(cohort)
     columns = [level.label for level in cohort.bank.levels] + [NOT_ANSWERED]
     counts = np.array([[row[c] for c in columns] for row in rows], dtype=float)
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.6))
-    ax.imshow(counts, cmap="Blues", aspect="auto", vmin=0, vmax=max(1, counts.max()))
-    ax.set_xticks(range(len(columns)), labels=columns, fontsize=9)
-    ax.set_yticks(range(len(rows)), labels=[row["dimension"] for row in rows], fontsize=9)
-    for (i, j), value in np.ndenumerate(counts):
-        colour = "white" if value > counts.max() / 2 else "#111827"
-        ax.text(j, i, f"{value:.0f}", ha="center", va="center", color=colour, fontsize=9)
-    ax.set_title(f"Participants per level and dimension (n = {len(cohort.participants)})", fontsize=11)
-    fig.tight_layout()
+    with figures.style():
+        fig, ax = plt.subplots(figsize=(10, 0.62 * len(rows) + 2.2))
+        image = ax.imshow(counts, cmap=figures.sequential_colormap(), aspect="auto", vmin=0,
+                          vmax=max(1, counts.max()))
+        ax.set_xticks(range(len(columns)), labels=[textwrap.fill(c, 16) for c in columns])
+        ax.set_yticks(range(len(rows)), labels=[row["dimension"] for row in rows])
+        for (i, j), value in np.ndenumerate(counts):
+            colour = figures.text_colour_on(image.cmap(image.norm(value)))
+            ax.text(j, i, f"{value:.0f}", ha="center", va="center", color=colour, fontsize=figures.MIN_FONT_PT + 1)
+        ax.set_title(f"Participants per level and dimension (n = {len(cohort.participants)})")
+        fig.tight_layout()
     return fig
+
+
+def heatmap_alt(cohort: Cohort) -> str:
+    """The heatmap in words: for each dimension, how many participants are at each level."""
+    columns = [level.label for level in cohort.bank.levels] + [NOT_ANSWERED]
+    per_dimension = "; ".join(
+        f"{row['dimension']}: " + ", ".join(f"{row[c]} " + (c if c == NOT_ANSWERED else f"at {c}")
+                                            for c in columns if row[c])
+        for row in distribution_rows(cohort))
+    return (f"Heatmap of {len(cohort.participants)} participants, one row per dimension and one column per "
+            f"level (darker: more participants). {per_dimension}.")
+
+
+def heatmap_caption(cohort: Cohort) -> str:
+    ranked = cohort.weakest_counts()
+    if not ranked:
+        return "Figure: participants per level and dimension; nobody has answered a checkpoint yet."
+    dimension, count = ranked[0]
+    return (f"Figure: participants per level and dimension. {dimension.name} holds the most people back "
+            f"({count} of {len(cohort.participants)} have it at their lowest level).")
 
 
 def summary_lines(cohort: Cohort) -> list[str]:
@@ -247,10 +272,11 @@ def write_cohort_report(cohort: Cohort, out: Path) -> CohortFiles:
     distribution, participants = distribution_rows(cohort), participant_rows(cohort)
     _write_csv(files.distribution_csv, distribution)
     _write_csv(files.participants_csv, participants)
-    png = figure_png(heatmap(cohort))
+    png = figures.png(heatmap(cohort), dpi=110)
     blocks = [("h", 1, "MLOps maturity: cohort report"),
               *[("p", line) for line in summary_lines(cohort)],
-              ("image", "heatmap", "Heatmap: participants per level and dimension"),
+              ("image", "heatmap", heatmap_alt(cohort)),
+              ("p", heatmap_caption(cohort)),
               ("h", 2, "Distribution per dimension"),
               ("table", list(distribution[0]), [list(r.values()) for r in distribution]),
               ("h", 2, "Weakest dimension, how often (participants with it at their lowest level)"),

@@ -7,26 +7,7 @@ Blocks: ("h", level, text) ("p", text) ("table", headers, rows) ("ol", items) ("
 
 from __future__ import annotations
 
-import io
-
 from mlops_clinic import html_page
-
-
-def figure_png(fig, dpi: int = 110, colors: int | None = 64) -> bytes:
-    """The figure as PNG bytes, and the figure closed. No software/date metadata, so the same chart
-    gives the same bytes; reduced to a palette of `colors` (a chart has few), which makes the PNG
-    about four times smaller in a committed notebook or an e-mailed report."""
-    import matplotlib.pyplot as plt
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    plt.close(fig)
-    if colors is None:
-        return buffer.getvalue()
-    small = io.BytesIO()
-    Image.open(buffer).convert("RGB").quantize(colors=colors).save(small, format="PNG", optimize=True)
-    return small.getvalue()
 
 
 def to_markdown(blocks: list[tuple]) -> str:

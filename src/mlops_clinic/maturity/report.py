@@ -22,7 +22,8 @@ import yaml
 
 from mlops_clinic.maturity.answers import Answers, answers_from, parse_answers
 from mlops_clinic.maturity.bank import Bank, load_bank
-from mlops_clinic.maturity.document import figure_png, to_html, to_markdown
+from mlops_clinic import figures
+from mlops_clinic.maturity.document import to_html, to_markdown
 from mlops_clinic.maturity.mltestscore import MLTestScore, load_rubric, ml_test_score
 from mlops_clinic.maturity.scoring import Profile, roadmap, score
 from mlops_clinic.maturity.storage import AnswerStore
@@ -97,8 +98,8 @@ def profile_rows(profile: Profile) -> list[dict[str, str]]:
         rows.append({
             "Dimension": d.dimension.name,
             "Level": level_text(d.level, bank),
-            "Microsoft (0-4)": "–".join(map(str, sorted({level.microsoft[0], level.microsoft[-1]}))) if level else "",
-            "Google (0-2)": str(level.google) if level else "",
+            "Microsoft (0-4)": _span(level.microsoft) if level else "",
+            "Google (0-2)": _span(level.google) if level else "",
             "Average": f"{d.mean:.1f}" if d.mean is not None else "",
             "Answered": f"{d.answered} of {d.total}",
         })
@@ -113,12 +114,13 @@ def profile_table(profile: Profile):
 
 
 def radar_chart(profile: Profile, ax=None):
-    """A radar chart: each dimension's level (solid) and the average of its answers (dashed)."""
+    """A radar chart: each dimension's level (solid line, circles) and the average of its answers
+    (dashed line, squares): the two differ in line style and marker as well as in colour."""
     import matplotlib.pyplot as plt
     import numpy as np
 
     bank = load_bank()
-    names = [textwrap.fill(d.dimension.name + ("" if d.level is not None else " (not answered)"), 18)
+    names = [textwrap.fill(d.dimension.name + ("" if d.level is not None else " (not answered)"), 16)
              for d in profile.dimensions]
     angles = np.linspace(0, 2 * np.pi, len(names), endpoint=False).tolist()
     closed = angles + angles[:1]
@@ -128,32 +130,67 @@ def radar_chart(profile: Profile, ax=None):
         raw = [np.nan if v is None else v for v in raw]
         return raw + raw[:1]
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 7), subplot_kw={"projection": "polar"})
-    else:
-        fig = ax.figure
-    ax.set_theta_offset(np.pi / 2)
-    ax.set_theta_direction(-1)
-    ax.plot(closed, values("level"), color="#2563eb", linewidth=2, marker="o", label="level (weakest practice)")
-    ax.fill(closed, [0 if np.isnan(v) else v for v in values("level")], color="#2563eb", alpha=0.15)
-    ax.plot(closed, values("mean"), color="#f59e0b", linewidth=1.5, linestyle="--", label="average of answers")
-    ax.set_xticks(angles)
-    ax.set_xticklabels(names, fontsize=9)
-    ax.set_ylim(0, 3)
-    ax.set_yticks([0, 1, 2, 3])
-    ax.set_yticklabels([level.name for level in bank.levels], fontsize=8, color="#6b7280")
-    title = "MLOps maturity profile" + (" (example organisation)" if profile.is_example else "")
-    ax.set_title(title, pad=24, fontsize=13)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.25, 1.12), fontsize=8, frameon=False)
-    fig.tight_layout()
+    with figures.style():
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(8.5, 8.5), subplot_kw={"projection": "polar"})
+        else:
+            fig = ax.figure
+        ax.set_theta_offset(np.pi / 2)
+        ax.set_theta_direction(-1)
+        level, average = figures.series(0), figures.series(1)
+        ax.plot(closed, values("level"), **level, label="level (weakest practice)")
+        ax.fill(closed, [0 if np.isnan(v) else v for v in values("level")], color=level["color"], alpha=0.15)
+        ax.plot(closed, values("mean"), **{**average, "linewidth": 1.5}, label="average of answers")
+        ax.set_xticks(angles)
+        ax.set_xticklabels(names, fontsize=figures.MIN_FONT_PT)
+        ax.tick_params(axis="x", pad=14)
+        ax.set_ylim(0, 3)
+        ax.set_yticks([0, 1, 2, 3])
+        ax.set_yticklabels([level.name for level in bank.levels], fontsize=figures.MIN_FONT_PT, color=figures.GREY)
+        title = "MLOps maturity profile" + (" (example organisation)" if profile.is_example else "")
+        ax.set_title(title, pad=36)
+        ax.legend(loc="upper right", bbox_to_anchor=(1.18, 1.14), frameon=False)
+        fig.tight_layout()
     return fig
 
 
-def radar_png(profile: Profile, dpi: int = 80) -> bytes:
-    """The radar chart as PNG bytes: `IPython.display.Image(radar_png(profile))` shows it whatever the
-    matplotlib backend (the workspace sets a non-interactive one). The default resolution keeps the
-    committed notebook small; the report uses a sharper one."""
-    return figure_png(radar_chart(profile), dpi=dpi)
+def radar_alt(profile: Profile) -> str:
+    """The radar chart in words, for screen readers: what it plots and every dimension's level."""
+    bank = load_bank()
+    who = "an example organisation" if profile.is_example else "your answers"
+    answered = [d for d in profile.dimensions if d.level is not None]
+    missing = [d.dimension.name for d in profile.dimensions if d.level is None]
+    text = (f"Radar chart of the maturity profile of {who}: one axis per dimension ({len(profile.dimensions)}), "
+            "from level 0 (ad hoc) at the centre to 3 (automated) at the edge.")
+    if answered:
+        text += " Solid line, each dimension's level: " + "; ".join(
+            f"{d.dimension.name} {d.level} ({bank.level(d.level).name})" for d in answered) + "."
+        text += " Dashed line, the average of the answers, on or outside the solid line on every axis."
+    if missing:
+        text += f" Not answered: {', '.join(missing)}."
+    return text
+
+
+def radar_caption(profile: Profile) -> str:
+    """The sentence under the radar chart: what to take from it."""
+    weakest = profile.weakest()
+    if weakest is None:
+        return "Figure: the maturity profile, empty until a checkpoint is answered."
+    level = load_bank().level(weakest.level)
+    whose = "the example organisation's" if profile.is_example else "your"
+    return (f"Figure: {whose} maturity profile, one level per dimension. The weakest dimension, "
+            f"{weakest.dimension.name}, is at level {level.level} ({level.name}): the roadmap starts there.")
+
+
+def show_radar(profile: Profile) -> None:
+    """The radar chart under the cell, with its alt text and caption (figures.show)."""
+    figures.show(radar_chart(profile), alt=radar_alt(profile), caption=radar_caption(profile))
+
+
+def radar_png(profile: Profile, dpi: int = figures.DPI) -> bytes:
+    """The radar chart as PNG bytes (the report embeds it; a notebook shows it with show_radar,
+    which adds its alt text and caption)."""
+    return figures.png(radar_chart(profile), dpi=dpi)
 
 
 def roadmap_lines(profile: Profile, steps: int = 3) -> list[str]:
@@ -239,7 +276,8 @@ def _report_blocks(assessment: Assessment, *, image: str) -> list[tuple]:
     blocks += [("h", 2, "Profile, weakest dimension first")]
     rows = profile_rows(profile)
     blocks.append(("table", list(rows[0]), [list(r.values()) for r in rows]))
-    blocks.append(("image", image, "Radar chart of the maturity profile"))
+    blocks.append(("image", image, radar_alt(profile)))
+    blocks.append(("p", radar_caption(profile)))
     blocks.append(("p", "How it is scored: " + RULE_TEXT))
     blocks += [("h", 2, "Roadmap: the next three actions"), ("ol", roadmap_lines(profile))]
     blocks += _lifecycle_blocks(profile, level=2)
@@ -283,5 +321,11 @@ def _microsoft_names(levels: tuple[int, ...], bank: Bank) -> str:
     return "; ".join(f"{n} {names[n]}" for n in levels)
 
 
-def _google_name(level: int, bank: Bank) -> str:
-    return f"{level} {bank.frameworks['google']['levels'][level]}"
+def _google_name(levels: tuple[int, ...], bank: Bank) -> str:
+    names = bank.frameworks["google"]["levels"]
+    return "; ".join(f"{n} {names[n]}" for n in levels)
+
+
+def _span(levels: tuple[int, ...]) -> str:
+    """The framework levels that one of the kit's levels covers: "1", or "2–4"."""
+    return "–".join(map(str, sorted({levels[0], levels[-1]})))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from mlops_clinic.files import write_atomic
+from mlops_clinic.files import set_aside, write_atomic
 from mlops_clinic.maturity.answers import (
     Answers,
     AnswersFileError,
@@ -69,7 +69,7 @@ class AnswerStore:
         try:
             return parse_answers(read_answers_file(self.path), self.bank, origin=self.path.name)
         except MaturityAnswersError as exc:
-            kept = self._set_aside()
+            kept = set_aside(self.path)
             reason = f"It {exc.reason}." if isinstance(exc, AnswersFileError) else str(exc)
             # The reason comes last and whole: a list of problems reads on below it.
             self.notices.append(
@@ -77,14 +77,6 @@ class AnswerStore:
                 "in the same folder and your answers start again from empty. To get them back, repair "
                 f"that file and pass it as maturity_answers. {reason}")
             return Answers()
-
-    def _set_aside(self) -> Path:
-        number = 1
-        while os.path.lexists(self.directory / f"answers.corrupt-{number}.json"):
-            number += 1
-        kept = self.directory / f"answers.corrupt-{number}.json"
-        os.replace(self.path, kept)
-        return kept
 
     def _write(self, answers: Answers) -> None:
         # Keep the mode the file had (or an ordinary file's), not the temporary file's private 0600.

@@ -22,16 +22,24 @@ from mlops_clinic.maturity.bank import Bank, Checkpoint, load_bank
 from mlops_clinic.maturity.mltestscore import Rubric, load_rubric, ml_test_score
 from mlops_clinic.maturity.scoring import CheckpointResult, checkpoint_result
 from mlops_clinic.maturity.storage import AnswerStore
+from mlops_clinic.progress import lesson_end
 
 FEEDBACK_CLASS = "clinic-maturity-feedback"  # browser tests and custom CSS find the panel by it
 VIEW_CLASS = "clinic-maturity"
+QUESTION_CLASS = "clinic-maturity-q"  # + the question's number: its RadioButtons
+# Out of sight, still read by screen readers (the usual "visually hidden" rules).
+VISUALLY_HIDDEN = ("position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; "
+                   "clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; border: 0;")
 WIDE = widgets.Layout(width="auto")
-# Long option labels: let them wrap beside their radio button instead of under it.
+# Long option labels: let them wrap beside their radio button instead of under it. A keyboard
+# user sees where the focus is: a thick orange ring (the blue Save button hides JupyterLab's blue one).
 STYLE = f"""<style>
 .{VIEW_CLASS} .widget-radio-box label {{ height: auto; line-height: 1.35; white-space: normal;
   display: flex; align-items: flex-start; gap: 0.4em; margin: 0.2em 0; }}
 .{VIEW_CLASS} .widget-radio-box input {{ flex: none; order: -1; margin: 0.2em 0 0 0; }}
 .{VIEW_CLASS} .clinic-maturity-question {{ margin-top: 0.8em; }}
+.{VIEW_CLASS} .widget-radio-box input:focus-visible, .{VIEW_CLASS} .jupyter-button:focus-visible:enabled {{
+  outline: 3px solid #E69F00; outline-offset: 2px; }}
 </style>"""
 
 
@@ -43,6 +51,10 @@ def checkpoint(key: str, answers: Any = None, *, workspace=None) -> None:
     """
     view = checkpoint_view(key, answers, workspace=workspace)
     _show(view, view.summary_text())
+    # The checkpoint is the last code cell of lessons 00-06: reaching it is the lesson's end.
+    problem = lesson_end(view.checkpoint.module, workspace=workspace)
+    if problem:
+        print(problem)
 
 
 def checkpoint_view(key: str, answers: Any = None, *, workspace=None, bank: Bank | None = None) -> "CheckpointView":
@@ -67,7 +79,8 @@ class CheckpointView(widgets.VBox):
         self.saved = saved
         self.radios: dict[str, widgets.RadioButtons] = {}
         rows: list[widgets.Widget] = [widgets.HTML(
-            f"{STYLE}<h3>Maturity checkpoint · module {checkpoint.module} · {html.escape(checkpoint.title)}</h3>"
+            f"{STYLE}{_question_labels(checkpoint)}"
+            f"<h3>Maturity checkpoint · module {checkpoint.module} · {html.escape(checkpoint.title)}</h3>"
             f"<p>{html.escape(checkpoint.intro)} Choose the answer closest to what your organisation "
             "does today, then press <b>Save</b>.</p>")]
         for number, question in enumerate(checkpoint.questions, 1):
@@ -75,8 +88,10 @@ class CheckpointView(widgets.VBox):
                 options=[(option.text, option.level) for option in question.options],
                 value=saved.level(question), layout=WIDE)
             radio.observe(self._changed, names="value")
+            radio.add_class(f"{QUESTION_CLASS}{number}")
             self.radios[question.id] = radio
-            rows += [widgets.HTML(f"<div class='clinic-maturity-question'><b>{number}. "
+            # aria-hidden: screen readers get the question once, from the first option's name.
+            rows += [widgets.HTML(f"<div class='clinic-maturity-question' aria-hidden='true'><b>{number}. "
                                   f"{html.escape(question.text)}</b></div>"), radio]
         self.save_button = widgets.Button(description="Save", button_style="primary", icon="check")
         self.save_button.on_click(self.save)
@@ -84,6 +99,7 @@ class CheckpointView(widgets.VBox):
         self.feedback.add_class(FEEDBACK_CLASS)
         super().__init__(rows + [self.save_button, self.feedback])
         self.add_class(VIEW_CLASS)
+        self.add_class(f"{VIEW_CLASS}-{checkpoint.id}")
 
     def __repr__(self) -> str:
         # The text/plain fallback of the widget: fixed text, safe to compare.
@@ -220,8 +236,31 @@ class MLTestScoreView(widgets.VBox):
 
 
 def _panel(content: str, *, raw: bool = False) -> str:
+    # role="status": screen readers read the feedback after Save without moving the focus there.
     body = content if raw else f"<p>{content}</p>"
-    return f"<div style='border-left:4px solid #2563eb;padding:0.2em 0.8em;margin-top:0.5em'>{body}</div>"
+    return (f"<div role='status' style='border-left:4px solid #2563eb;padding:0.2em 0.8em;margin-top:0.5em'>"
+            f"{body}</div>")
+
+
+def _question_labels(checkpoint: Checkpoint) -> str:
+    """CSS that names each question's group for screen readers, with no JavaScript.
+
+    ipywidgets draws RadioButtons as bare <label><input></label> pairs: nothing ties the options to
+    the question above them, so a screen reader that tabs to an option hears the option alone. The
+    first option's label gets the question as generated text that is clipped out of sight but part
+    of its accessible name (browsers include CSS generated content in it), as a fieldset's legend
+    is read on entering the group."""
+    rules = []
+    for number, question in enumerate(checkpoint.questions, 1):
+        text = f"Question {number} of {len(checkpoint.questions)}: {question.text} Answer: "
+        rules.append(f".{VIEW_CLASS}-{checkpoint.id} .{QUESTION_CLASS}{number} label:first-child::before "
+                     f"{{ content: {_css_string(text)}; {VISUALLY_HIDDEN} }}")
+    return "<style>\n" + "\n".join(rules) + "\n</style>"
+
+
+def _css_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3c ")
+    return f'"{escaped}"'
 
 
 def _show(view: widgets.Widget, text: str) -> None:
