@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mlops_clinic import catalogue
+from mlops_clinic.progress import note_check
 
 
 class _Blank:
@@ -94,8 +95,10 @@ class Outcome:
 
     def _repr_html_(self) -> str:
         symbol, label, colour = _LABELS[self.status]
-        return (f'<div style="color:{colour}"><strong>{symbol} {label}</strong> '
-                f"({html.escape(self.question)}): {html.escape(self.message)}</div>")
+        # role="status": a screen reader reads the new feedback out; the words say the outcome, the
+        # colour only repeats it.
+        return (f'<div role="status" class="clinic-check" style="color:{colour}"><strong>{symbol} {label}'
+                f"</strong> ({html.escape(self.question)}): {html.escape(self.message)}</div>")
 
     def __repr__(self) -> str:
         return self.text()
@@ -109,7 +112,8 @@ class Question:
     """One exercise question.
 
     `checker(*answers)` returns a short "why it matters" string (or None) when the answers are right
-    and raises Wrong("...") when they are not. `hints` go from gentle to nearly the answer.
+    and raises Wrong("...") when they are not. `hints` go from gentle to specific; the last shows
+    the method, never the answer to paste.
     """
 
     def __init__(self, name: str, module: str, checker: Callable[..., str | None],
@@ -145,8 +149,13 @@ class Question:
         return Outcome(self.id, Status.CORRECT, message or self.correct_message)
 
     def check(self, *answers: Any) -> None:
-        """Check the answers and show the outcome under the cell."""
-        _show(self.evaluate(*answers))
+        """Check the answers, show the outcome under the cell, and note it in the workspace's
+        progress (question, outcome, time: never the answers)."""
+        outcome = self.evaluate(*answers)
+        _show(outcome)  # first: a slow room server must not hold the feedback back
+        problem = note_check(outcome.question, outcome.status.value)
+        if problem:
+            _show_text(problem)
 
     def hint(self, level: int | None = None) -> None:
         """Show the next hint (or hint number `level`); hints get more specific each time."""
@@ -533,3 +542,15 @@ def _show(outcome: Outcome) -> None:
 
 def _show_text(text: str) -> None:
     print(text)
+
+
+def participant_namespace() -> dict:
+    """The variables of the notebook the check runs in (empty outside IPython). A checker that must
+    see how an answer was reached (the document it was read from, the figures a decision rests on)
+    looks for them there, so the participant does not have to hand them over one by one."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return {}
+    shell = get_ipython()
+    return dict(getattr(shell, "user_ns", None) or {})

@@ -283,6 +283,7 @@ def _check_new_release(tag) -> str:
     data = _cached(path, md5)
     if data is None:
         raise Wrong(f"the data of {tag} is not in the sandbox's DVC cache: did you `dvc add` it?")
+    _release_validates(tag, data)
     rows = _rows(data)
     if rows == 1000:
         raise Wrong(f"{tag} holds only the 1,000 new rows. A release is the old rows plus the new "
@@ -290,9 +291,55 @@ def _check_new_release(tag) -> str:
     if rows != 3000:
         raise Wrong(f"{tag} holds {rows:,} rows; the reference (2,000) plus the new release "
                     "(1,000) make 3,000.")
+    if not _same_houses(data):
+        raise Wrong(f"{tag} holds 3,000 rows, but they are not the 2,000 reference houses plus the "
+                    "1,000 of the new release: append the new file to the v1 data, nothing else.")
     if not _pushed(path, md5):
         raise Wrong(f"{tag} is committed and tagged, but the remote does not have its data: !dvc push.")
     return f"two releases, both in the remote: data-v1.0.0 (2,000 rows) and {tag} (3,000 rows)."
+
+
+def _release_validates(tag: str, data: bytes) -> None:
+    """A release is data the kit's own validation accepts, or later modules train on bad rows."""
+    import tempfile
+
+    from mlops_clinic.data import DataValidationError, read_csv, validate
+
+    scratch = _workspace().tmp
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch) as folder:
+        release = Path(folder) / "houses.csv"
+        release.write_bytes(data)
+        try:
+            problems = validate(read_csv(release), f"{tag}'s {DATA}")
+        except DataValidationError as error:
+            raise Wrong(f"{tag}'s {DATA} cannot be read as CSV: {str(error)[:200]}") from None
+    if any(problem.column and problem.column.startswith("Unnamed") for problem in problems):
+        raise Wrong(f"{tag}'s {DATA} has an extra column without a name: pandas wrote the row "
+                    "index into the file. Write it again with .to_csv(\"data/houses.csv\", "
+                    "index=False), then dvc add, commit and tag again (git tag -f on your new tag).")
+    if problems:
+        shown = "; ".join(problem.message if problem.row is None else f"line {problem.row}: {problem.message}"
+                          for problem in problems[:2])
+        raise Wrong(f"{tag}'s {DATA} does not validate ({len(problems)} problem(s): {shown}): a "
+                    "release must pass the gate. Rebuild the file, then dvc add, commit and tag again.")
+
+
+def _same_houses(data: bytes) -> bool:
+    """Whether the release holds exactly the reference houses and the new ones, in any order."""
+    import io
+
+    import pandas as pd
+
+    from mlops_clinic.data import dataset_path
+
+    release = pd.read_csv(io.BytesIO(data))
+    expected = pd.concat([pd.read_csv(dataset_path(name)) for name in ("houses_reference", "houses_new")])
+    if sorted(release.columns) != sorted(expected.columns):
+        return False
+    columns = sorted(expected.columns)
+    ordered = [frame[columns].sort_values(columns).reset_index(drop=True) for frame in (release, expected)]
+    return ordered[0].equals(ordered[1])
 
 
 def _check_restore(rows_in_v1) -> str:
@@ -308,6 +355,11 @@ def _check_restore(rows_in_v1) -> str:
     if rows != 2000:
         raise Wrong(f"{rows:,} is not the number of houses in data-v1.0.0.")
     on_disk = path / DATA
+    pointer = path / POINTER
+    pointer_says_v1 = pointer.is_file() and _recorded_md5(pointer.read_text()) == v1
+    if pointer_says_v1 and (not on_disk.is_file() or _md5(on_disk.read_bytes()) != v1):
+        raise Wrong("git brought v1's pointer back, but data/houses.csv is still the other "
+                    "release: !dvc checkout puts the data the pointer names on disk.")
     if not on_disk.is_file() or _md5(on_disk.read_bytes()) != v1:
         raise Wrong("the count is right, but data/houses.csv in the sandbox is not v1: restore the "
                     "file itself with !git checkout data-v1.0.0 and !dvc checkout.")
@@ -316,32 +368,47 @@ def _check_restore(rows_in_v1) -> str:
 
 
 q1 = Question("q1", "01", _check_track, hints=[
-    "In the sandbox: !dvc add data/houses.csv. Which new files does it tell you to add to git?",
-    "Add a default remote next to the sandbox (!dvc remote add -d storage ../sandbox-01-remote), "
-    "commit the pointer and data/.gitignore, then !dvc push.",
-    "pointer = \"data/houses.csv.dvc\", once it is committed and the data pushed.",
+    "Track the file with `dvc add`, as the lesson did (section 'Track the reference data and push "
+    "it'). Its output names the files to add to git.",
+    "A push needs a default remote: `dvc remote add -d NAME PATH` adds one (the lesson's section "
+    "'Start the project'). Then commit the files that `dvc add` named, and `dvc push`.",
+    "The answer is the path of the small file that git tracks in place of the data: `dvc add` wrote "
+    "it next to the data, and the lesson printed it with !cat. Give the path relative to the "
+    "sandbox, as text.",
 ])
 
 q2 = Question("q2", "01", _check_tag, hints=[
-    "A git tag names a commit: !git tag NAME.",
-    "BridgeAI's release names are data-vMAJOR.MINOR.PATCH; the first release is data-v1.0.0.",
+    "A git tag names a commit for good: `git tag NAME` tags the current commit, so commit the "
+    "pointer first.",
+    "BridgeAI names data releases data-vMAJOR.MINOR.PATCH, and this is the first release: the "
+    "lesson tagged its own first release the same way (section 'Track the reference data and push "
+    "it'). Store the name you gave the tag in `tag`.",
 ])
 
 q3 = Question("q3", "01", _check_gate, hints=[
     "mlops_clinic.data.read_csv(path) reads every cell as text; validate(df) returns a list of problems.",
     "An empty list of problems means the batch is fine.",
-    "gate = lambda path: len(validate(read_csv(path))) == 0",
+    "A gate is a function of one argument, the path, that returns True or False (def gate(path): "
+    "... or a lambda). The lesson's section 'Validate before you version' reads a batch and "
+    "validates it; turn 'no problems' into True with len(...) == 0 or `not`.",
 ])
 
 q4 = Question("q4", "01", _check_new_release, hints=[
-    "Check the new file with your gate first, then append it to data/houses.csv: "
-    "pd.concat([pd.read_csv('data/houses.csv'), pd.read_csv(new_file)]).to_csv(..., index=False).",
-    "Then the same steps as for v1: dvc add, git add + commit the pointer, git tag data-v2.0.0, dvc push.",
+    "Check the new file with your gate first. A release is the old rows followed by the new ones: "
+    "the lesson built its second release that way (section 'A new release').",
+    "pd.concat([first, second]) stacks two DataFrames; .to_csv(path, index=False) writes the result "
+    "back without the row index (otherwise it becomes an extra column).",
+    "Then version the file as for the first release: dvc add, git add and commit the pointer, tag "
+    "the commit with the next major version, and dvc push. Store the new tag's name in `new_tag`.",
 ])
 
 q5 = Question("q5", "01", _check_restore, hints=[
-    "!git checkout data-v1.0.0 brings the old pointer back; !dvc checkout brings the data it points to.",
-    "Then count the houses: len(pd.read_csv('data/houses.csv')).",
+    "Two steps, as in the lesson's section 'Go back in time': git brings back the pointer that a "
+    "tag names, and DVC the data that pointer names.",
+    "git checkout TAG puts back the files of that tag's commit (HEAD is then detached: fine for "
+    "reading). dvc checkout then makes data/houses.csv match the pointer.",
+    "Then count the rows of the restored file: read it with pandas, and len() of a DataFrame counts "
+    "its rows (the header line is not one).",
 ])
 
 QUESTIONS = (q1, q2, q3, q4, q5)

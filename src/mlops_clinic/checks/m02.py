@@ -9,19 +9,21 @@ never under `house-price`, whose champion is served from module 03 on.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 from mlops_clinic.checks.core import (
     Question, Wrong, as_number, as_text, as_version, describe, pounds, refuse_wrong_unit, relative_path,
-    show_number,
+    run_participant, show_number,
 )
 from mlops_clinic.data.schema import TARGET
 from mlops_clinic.data.schema import FEATURES as _FEATURES
 from mlops_clinic.names import EXPERIMENT, SANDBOX_MODEL
 
 SANDBOX = "sandbox-02"
+REPORT = "reports/data.json"  # what the new stage of question 2 writes
 EXPENSIVE = 600_000
 FEATURES = list(_FEATURES)  # a list: a tuple would select one column of a DataFrame
 
@@ -113,6 +115,26 @@ def _load_model(run_id: str):
     return mlflow.sklearn.load_model(f"runs:/{run_id}/model")
 
 
+def _predict(model, rows):
+    """The model's prices for `rows`, as floats. A model trained on other columns than the houses'
+    features is named (the price among them: it reads what it should predict) instead of failing
+    with scikit-learn's "columns are missing"."""
+    import numpy as np
+
+    trained_on = [str(name) for name in getattr(model, "feature_names_in_", FEATURES)]
+    if TARGET in trained_on:
+        raise Wrong(f"your model reads the price it should predict: it was trained with the column "
+                    f"'{TARGET}' among its inputs. Fit it on train[FEATURES] (the features without "
+                    "the price), then log the run again.")
+    unknown = [name for name in trained_on if name not in rows.columns]
+    if unknown:
+        raise Wrong(f"your model was trained on columns that houses do not have "
+                    f"({', '.join(unknown)}): fit it on train[FEATURES].")
+    predicted = run_participant(model.predict, (rows[trained_on],), what="your model's predict",
+                                advice="Fit it on train[FEATURES] and log it again.")
+    return np.asarray(predicted, dtype=float)
+
+
 def _close(a: float, b: float, tolerance: float = 1.0) -> bool:
     return abs(a - b) <= tolerance
 
@@ -146,14 +168,19 @@ def _check_run(run_id) -> str:
         raise Wrong("the model was logged without a signature: pass signature=infer_signature(X, "
                     "predictions) to log_model, so a server can refuse malformed requests.")
     model = _load_model(run.info.run_id)
+    _params_are_the_models(params, model)
     logged = run.data.metrics["val_mae"]
     val, train = _split("val"), _split("train")
-    predicted = np.asarray(model.predict(val[FEATURES]), dtype=float)
+    predicted = _predict(model, val)
     true_mae = _mae(val[TARGET], predicted)
     if not _close(logged, true_mae):
-        if _close(logged, _mae(train[TARGET], np.asarray(model.predict(train[FEATURES]), dtype=float))):
+        if _close(logged, _mae(train[TARGET], _predict(model, train))):
             raise Wrong(f"val_mae ({pounds(logged)}) is the error on the training houses; measure "
                         f"it on data/prepared/val.csv (£{true_mae:,.0f}).")
+        test = _split("test")
+        if _close(logged, _mae(test[TARGET], _predict(model, test))):
+            raise Wrong(f"val_mae ({pounds(logged)}) is the error on the TEST houses, which stay "
+                        f"untouched until the end; measure it on data/prepared/val.csv (£{true_mae:,.0f}).")
         refuse_wrong_unit(logged, true_mae, subject=f"val_mae ({show_number(logged)})")
         rmse = float(np.sqrt(((val[TARGET] - predicted) ** 2).mean()))
         if _close(logged, rmse):
@@ -172,6 +199,20 @@ def _check_run(run_id) -> str:
                         f"{lineage[key]!r}: take the tags from data_lineage(), do not type them.")
     return (f"the run records its settings, a validation MAE of £{logged:,.0f}, the model with its "
             f"signature, and the data release {tags['data_version']}: anyone can trace it back.")
+
+
+def _params_are_the_models(params: dict, model) -> None:
+    """The logged n_estimators and max_depth are the settings of the model the run logged."""
+    actual = model.get_params()
+    for name in ("n_estimators", "max_depth"):
+        keys = [key for key in actual if key == name or key.endswith(f"__{name}")]
+        if not keys:
+            raise Wrong(f"the run logs {name}, but its model has no such setting: train a random "
+                        "forest, build_model(\"random_forest\", n_estimators=..., max_depth=...).")
+        if str(actual[keys[0]]) != str(params[name]).strip():
+            raise Wrong(f"the run logs {name} = {params[name]}, but its model was trained with "
+                        f"{name} = {actual[keys[0]]}: log the settings you trained with "
+                        "(mlflow.log_params(settings) with the same dict you pass to build_model).")
 
 
 def _project_lineage() -> dict:
@@ -198,6 +239,10 @@ def _check_stage(stage_name) -> str:
     if stage_name not in stages:
         raise Wrong(f"{SANDBOX}/dvc.yaml has no stage {stage_name!r} (it has "
                     f"{', '.join(stages)}): dvc stage add -n {stage_name} -d ... -M ... COMMAND.")
+    lesson = _lesson_stages()
+    if stage_name in lesson:
+        raise Wrong(f"{stage_name} is a stage of the lesson's pipeline ({', '.join(lesson)}); the "
+                    f"question asks for a NEW stage that writes {REPORT}: dvc stage add -n data_report ...")
     stage = stages[stage_name]
     # "./src/x.py", "src/x.py" and an absolute path name the same dependency.
     folders = {Path(relative_path(str(d), path)).parts[0] for d in stage.get("deps", [])}
@@ -208,8 +253,12 @@ def _check_stage(stage_name) -> str:
         raise Wrong("the stage does not declare its script: add -d src/<script>.py, so that DVC "
                     "reruns it when the code changes.")
     if not (stage.get("outs") or stage.get("metrics")):
-        raise Wrong("the stage does not declare what it writes: -M reports/... for a metrics file "
+        raise Wrong(f"the stage does not declare what it writes: -M {REPORT} for a metrics file "
                     "(or -o for other outputs).")
+    written = {relative_path(str(out), path) for out in _paths(stage.get("outs")) + _paths(stage.get("metrics"))}
+    if REPORT not in written:
+        raise Wrong(f"the stage declares {', '.join(sorted(written))}, not {REPORT}: the question "
+                    f"asks for the metrics file {REPORT} (-M {REPORT}).")
     lock = yaml.safe_load((path / "dvc.lock").read_text()) if (path / "dvc.lock").is_file() else {}
     if stage_name not in (lock or {}).get("stages", {}):
         raise Wrong(f"the stage has not run yet: dvc repro (in {SANDBOX}/).")
@@ -220,8 +269,56 @@ def _check_stage(stage_name) -> str:
     if changed:
         raise Wrong(f"some stages changed since they last ran ({', '.join(changed)}): run "
                     "dvc repro again.")
+    _report_has_the_numbers(path)
     return (f"dvc repro ran {stage_name} and found prepare, train and evaluate up to date: "
             "a new step costs only its own run.")
+
+
+def _lesson_stages() -> list[str]:
+    """The stages of the lesson's pipeline (the project the sandbox was cloned from)."""
+    import yaml
+
+    pipeline = _workspace().project / "dvc.yaml"
+    return list((yaml.safe_load(pipeline.read_text()) or {}).get("stages", {})) if pipeline.is_file() else []
+
+
+def _paths(entries) -> list[str]:
+    """The paths of a stage's outs or metrics: each is a path, or {path: options}."""
+    return [next(iter(entry)) if isinstance(entry, dict) else str(entry) for entry in entries or []]
+
+
+def _numbers_in(value) -> list[float]:
+    """Every number in a JSON value, however nested (the key names are the participant's)."""
+    import numbers
+
+    if isinstance(value, dict):
+        return [n for item in value.values() for n in _numbers_in(item)]
+    if isinstance(value, list):
+        return [n for item in value for n in _numbers_in(item)]
+    return [float(value)] if isinstance(value, numbers.Real) and not isinstance(value, bool) else []
+
+
+def _report_has_the_numbers(path: Path) -> None:
+    """reports/data.json holds the number of training houses and their mean price."""
+    import pandas as pd
+
+    report = path / REPORT
+    try:
+        written = _numbers_in(json.loads(report.read_text()))
+    except (OSError, ValueError) as error:
+        raise Wrong(f"{REPORT} cannot be read as JSON ({type(error).__name__}): write it with "
+                    "json.dumps({...}).") from None
+    train = pd.read_csv(path / "data" / "prepared" / "train.csv")
+    houses, mean = len(train), float(train[TARGET].mean())
+    if not any(_close(n, houses, 0) for n in written):
+        others = {len(pd.read_csv(path / "data" / "prepared" / f"{split}.csv")): split for split in ("val", "test")}
+        named = next((f" ({show_number(n)} is the {others[int(n)]} split's)" for n in written
+                      if float(n).is_integer() and int(n) in others), "")
+        raise Wrong(f"{REPORT} does not say how many training houses there are ({houses:,}){named}: "
+                    "count the rows of data/prepared/train.csv.")
+    if not any(_close(n, mean) for n in written):
+        raise Wrong(f"{REPORT} has the number of training houses but not their mean price "
+                    f"({pounds(mean)}): add train['price'].mean() to it, then dvc repro.")
 
 
 def _maes(model, split: str) -> tuple[float, float]:
@@ -229,8 +326,16 @@ def _maes(model, split: str) -> tuple[float, float]:
     import numpy as np
 
     rows = _split(split)
-    errors = (rows[TARGET] - np.asarray(model.predict(rows[FEATURES]), dtype=float)).abs()
+    errors = (rows[TARGET] - _predict(model, rows)).abs()
     return float(errors.mean()), float(errors[rows[TARGET] >= EXPENSIVE].mean())
+
+
+def _mae_of_the_predicted_expensive(model) -> float:
+    """The mistake of keeping the houses the model PRICES at £600,000 or more."""
+    rows = _split("test")
+    predicted = _predict(model, rows)
+    kept = predicted >= EXPENSIVE
+    return _mae(rows[TARGET][kept], predicted[kept]) if kept.any() else float("nan")
 
 
 def _check_business(mae_expensive, run_id) -> str:
@@ -246,6 +351,9 @@ def _check_business(mae_expensive, run_id) -> str:
                         "£600,000 or more: test[test['price'] >= 600_000].")
         if _close(value, _maes(model, "val")[1]):
             raise Wrong("that is measured on the validation houses; the question asks for the test set.")
+        if _close(value, _mae_of_the_predicted_expensive(model)):
+            raise Wrong("that keeps the houses your model PRICES at £600,000 or more; keep those "
+                        "whose true price is: test[test['price'] >= 600_000].")
         raise Wrong(f"{pounds(value)} is not the MAE of your run's model on the test houses priced "
                     "at £600,000 or more.")
     logged = run.data.metrics.get("test_mae_over_600k")
@@ -258,6 +366,21 @@ def _check_business(mae_expensive, run_id) -> str:
         raise Wrong(f"the run's metric test_mae_over_600k is {pounds(logged)}, not £{expected:,.0f}.")
     return (f"£{expected:,.0f} on the expensive houses against £{overall:,.0f} on all test houses: "
             "an average can hide where a model is weakest.")
+
+
+def _version_val_mae(version: str) -> float:
+    """A registered version's MAE on the validation houses, measured on its model: the decision
+    is checked against what the models do, not against numbers that could be typed."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        model = mlflow.sklearn.load_model(f"models:/{SANDBOX_MODEL}/{version}")
+    except (MlflowException, OSError):
+        raise Wrong(f"version {version} of {SANDBOX_MODEL} has no scikit-learn model to compare: "
+                    "register runs that logged one with mlflow.sklearn.log_model.") from None
+    val = _split("val")
+    return _mae(val[TARGET], _predict(model, val))
 
 
 def _check_champion(champion_version) -> str:
@@ -279,15 +402,12 @@ def _check_champion(champion_version) -> str:
     if as_version(champion_version) != str(champion.version):
         raise Wrong(f"the alias 'champion' is on version {champion.version}, but your answer is "
                     f"version {as_version(champion_version)}.")
-    scores = {}
-    for version in versions:
-        metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
-        if "val_mae" not in metrics:
-            raise Wrong(f"version {version.version} comes from a run without val_mae, so it cannot "
-                        "be compared: register runs that log val_mae.")
-        scores[version.version] = metrics["val_mae"]
+    if len({version.run_id for version in versions}) < 2:
+        raise Wrong(f"every version of {SANDBOX_MODEL} comes from the same run: register the two "
+                    "candidates, the random forest's run and the linear run.")
+    scores = {version.version: _version_val_mae(version.version) for version in versions}
     best = min(scores, key=scores.get)
-    if scores[champion.version] > scores[best]:
+    if scores[champion.version] > scores[best] + 1:
         raise Wrong(f"version {champion.version} has a validation MAE of £{scores[champion.version]:,.0f}, "
                     f"version {best} £{scores[best]:,.0f}: lower is better, so move the alias.")
     return (f"models:/{SANDBOX_MODEL}@champion is now version {champion.version}: promotion is moving "
@@ -295,30 +415,45 @@ def _check_champion(champion_version) -> str:
 
 
 q1 = Question("q1", "02", _check_run, hints=[
-    "mlflow.set_experiment(\"house-price\"), then `with mlflow.start_run() as run:` and, inside it, "
-    "log_params, log_metric, set_tags and mlflow.sklearn.log_model.",
-    "The metric: mean_absolute_error(val[TARGET], fitted.predict(val[FEATURES])) (in pounds) as "
-    "\"val_mae\"; the tags: mlflow.set_tags(data_lineage(\"data/houses.csv\")).",
-    "run_id = run.info.run_id, after the `with` block.",
+    "The lesson's `track` function (section 'Track a run') does all of this for one candidate: read "
+    "it, then do the same for a random forest with the question's settings.",
+    "Inside `with mlflow.start_run(...) as run:` fit the model from build_model, then log_params (a "
+    "dict of settings), log_metric (a name and a number: the validation MAE in pounds, from "
+    "mean_absolute_error(true, predicted)), set_tags (a dict: data_lineage(path) returns one) and "
+    "mlflow.sklearn.log_model(model, name=..., signature=...).",
+    "The object that `with mlflow.start_run() as run:` gives you still holds the run's details "
+    "after the block ends: its info (a RunInfo) has the run's id. The lesson's `track` returns it "
+    "that way.",
 ])
 
 q2 = Question("q2", "02", _check_stage, hints=[
-    "dvc stage add -n NAME -d src/report.py -d data/prepared -M reports/data.json python src/report.py "
-    "writes the stage into dvc.yaml; the script must exist first.",
-    "Then dvc repro: it runs only the new stage, because the others are up to date.",
+    "Three steps: write the script src/report.py, declare the stage with `dvc stage add`, then "
+    "`dvc repro`, which runs only the new stage because the others are up to date.",
+    "Path(path).write_text(text) saves a string as a file. The script reads data/prepared/train.csv "
+    "and writes the number of houses and their mean price to reports/data.json, with json.dumps.",
+    "`dvc stage add` takes -n for the name, -d for each input (the script and the data it reads), "
+    "-M for a metrics file that git keeps, then the command. Module 01 added its evaluate stage that "
+    "way (section 'The pipeline as code').",
 ])
 
 q3 = Question("q3", "02", _check_business, hints=[
-    "Load the model back: mlflow.pyfunc.load_model(f\"runs:/{run_id}/model\").",
-    "expensive = test[test[\"price\"] >= 600_000]; then the mean absolute error of its predictions.",
-    "Log it on the same run: with mlflow.start_run(run_id=run_id): mlflow.log_metric(...).",
+    "A run's model loads back from a URI of the form runs:/<run id>/<model name>, with "
+    "mlflow.sklearn.load_model or mlflow.pyfunc.load_model (the lesson loaded the champion from a "
+    "models:/ URI in section 'The champion comes from the pipeline').",
+    "A True/False condition in square brackets keeps the matching rows, frame[frame['column'] >= "
+    "value]; then mean_absolute_error(true prices, predicted prices) on those rows only.",
+    "mlflow.start_run(run_id=...) reopens a finished run instead of starting a new one: "
+    "mlflow.log_metric inside that `with` block adds the metric to it.",
 ])
 
 q4 = Question("q4", "02", _check_champion, hints=[
-    "mlflow.register_model(f\"runs:/{run_id}/model\", \"house-price-sandbox\") registers a run's "
-    "model; it returns the new version.",
-    "Compare the runs' val_mae (client.get_run(run_id).data.metrics), then "
-    "client.set_registered_model_alias(\"house-price-sandbox\", \"champion\", version).",
+    "mlflow.register_model(model_uri, name) registers a run's model as the next version of `name` "
+    "and returns a ModelVersion, whose .version is the version number.",
+    "client.get_run(run_id).data.metrics is a dict of a run's metrics: compare the two runs' "
+    "validation MAE (lower is better).",
+    "client.set_registered_model_alias(name, alias, version) points an alias at one version, as the "
+    "lesson did for house-price (section 'The champion comes from the pipeline'). Here the name is "
+    "the sandbox model's, and the version is the winner's.",
 ])
 
 QUESTIONS = (q1, q2, q3, q4)

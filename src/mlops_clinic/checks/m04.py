@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 
-from mlops_clinic.checks.core import Question, Wrong, as_number, describe, run_participant, wrong_unit
+from mlops_clinic.checks.core import (
+    Question, Wrong, as_number, describe, participant_namespace, run_participant, wrong_unit,
+)
 from mlops_clinic.data import SCENARIOS
 
 KNOWN_BY_DAY = 10
@@ -50,10 +52,61 @@ def _expected_house(record: dict) -> dict:
 def _request_body(to_request, record: dict) -> dict:
     """What the participant's to_request makes of a copy of `record`: a dict, or a Wrong."""
     body = run_participant(to_request, (dict(record),), what=f"to_request, on {record['ref']},")
+    if hasattr(body, "model_dump") and callable(body.model_dump):
+        body = body.model_dump()  # the service's own request model, built by the adapter: fine
     if not isinstance(body, dict):
         raise Wrong(f"to_request should return the request body as a dict, got {describe(body)} "
                     f"for {record['ref']}.")
     return body
+
+
+def _passed_on_area(body) -> object:
+    """The area a body carries for the impossible record, as a number where it is one."""
+    house = body.get("house") if isinstance(body, dict) else None
+    area = house.get("area", "missing") if isinstance(house, dict) else "missing"
+    try:
+        return int(str(area).replace(",", ""))
+    except ValueError:
+        return area
+
+
+def _check_unfixable(to_request) -> None:
+    """The impossible record is refused at the adapter (an exception, an assert) or passed on with
+    its own values: never guessed, never silently dropped."""
+    from pydantic import ValidationError
+
+    from mlops_clinic.service.schema import EstimateRequest
+
+    ref, area = UNFIXABLE["ref"], int(UNFIXABLE["area"])
+    try:
+        body = run_participant(to_request, (dict(UNFIXABLE),), what=f"to_request, on {ref},",
+                               let_through=(Exception,))
+    except Exception:  # noqa: BLE001 - refusing it at the adapter (raise, assert) is fine too
+        return
+    if hasattr(body, "model_dump") and callable(body.model_dump):
+        body = body.model_dump()
+    if not isinstance(body, dict):
+        raise Wrong(f"to_request returned {describe(body)} for {ref}, whose area is {area}: the record "
+                    "vanishes without a trace, and nobody learns that upstream sends impossible "
+                    "areas. Pass it on as it is (the service refuses it and logs why) or raise an "
+                    "error that names it.")
+    try:
+        request = EstimateRequest.model_validate(body)
+    except ValidationError:
+        request = None
+    if request is not None:
+        raise Wrong(f"{ref}'s area is {area} and your adapter turned it into "
+                    f"{request.house.area}: a guess, not a fix. Pass it on (the service refuses "
+                    "it and logs why) or raise an error, and get the upstream system fixed.")
+    passed_on = _passed_on_area(body)
+    if passed_on == "missing":
+        raise Wrong(f"{ref}'s area is {area}, and your adapter drops the area from the request: "
+                    "the service's log would record a missing field instead of the fault upstream "
+                    "made. Pass the value on as it is (converted, not changed) or raise an error.")
+    if passed_on != area:
+        raise Wrong(f"{ref}'s area is {area}, but your adapter sends area {passed_on!r}: the "
+                    "service's log would record another fault than the one upstream made. Pass "
+                    "the value on as it is (converted, not changed) or raise an error.")
 
 
 def _check_adapter(to_request) -> str:
@@ -91,109 +144,187 @@ def _check_adapter(to_request) -> str:
         ids.append(request.request_id)
     if len(set(ids)) != len(ids):
         raise Wrong("two different records got the same request id; include the reference.")
-    try:
-        body = run_participant(to_request, (dict(UNFIXABLE),),
-                               what=f"to_request, on {UNFIXABLE['ref']},", let_through=(Exception,))
-    except Exception:  # noqa: BLE001 - refusing it at the adapter (raise, assert) is fine too
-        body = None
-    if body is not None:
-        try:
-            request = EstimateRequest.model_validate(body)
-        except ValidationError:
-            request = None
-        if request is not None:
-            raise Wrong(f"{UNFIXABLE['ref']}'s area is -4440 and your adapter turned it into "
-                        f"{request.house.area}: a guess, not a fix. Pass it on (the service refuses "
-                        "it and logs why) or raise an error, and get the upstream system fixed.")
+    _check_unfixable(to_request)
     return ("the three records become valid requests with their own values and stable ids, and "
             "the impossible area is left for the service to refuse: fixed formats, no guesses.")
 
 
 # --- q2: inference-log ------------------------------------------------------------------------------
 
-def _errors_by_scenario(day: int | None):
+def _errors_by_scenario(keep=None, squared: bool = False):
+    """(mean absolute error, mean signed error) per scenario, of the rows `keep(frame)` selects
+    among those with a known sale price (all of them without `keep`); with `squared`, the root mean
+    squared error instead of the mean absolute one."""
     from mlops_clinic.service import inference_log
 
     frame = inference_log.read_predictions()
     frame = frame[frame["batch"].isin(SCENARIOS) & frame["actual_price_gbp"].notna()]
-    if day is not None:
-        frame = frame[frame["day_sold"] <= day]
+    if keep is not None:
+        frame = frame[keep(frame)]
     error = frame["prediction_gbp"] - frame["actual_price_gbp"]
+    if squared:
+        return (error.pow(2).groupby(frame["batch"]).mean().pow(0.5).to_dict(), {})
     return (error.abs().groupby(frame["batch"]).mean().to_dict(),
             error.groupby(frame["batch"]).mean().to_dict())
 
 
-def _check_mae(mae_by_scenario) -> str:
+def _as_mapping(mae_by_scenario) -> dict:
+    """The answer as a dict: a pandas Series indexed by scenario (a groupby's result) is one too."""
+    import pandas as pd
+
+    if isinstance(mae_by_scenario, pd.Series):
+        return mae_by_scenario.to_dict()
     if not isinstance(mae_by_scenario, dict):
         raise Wrong(f"expected a dict {{scenario: MAE in pounds}}, got {describe(mae_by_scenario)}.")
+    return mae_by_scenario
+
+
+def _check_mae(mae_by_scenario) -> str:
+    mae_by_scenario = _as_mapping(mae_by_scenario)
     keys = set(mae_by_scenario)
     if keys != set(SCENARIOS):
         missing, extra = set(SCENARIOS) - keys, keys - set(SCENARIOS)
         raise Wrong("one entry per scenario, named as the log's batch column: "
                     + (f"missing {sorted(missing)}" if missing else "")
-                    + ("; " if missing and extra else "") + (f"unexpected {sorted(extra)}" if extra else ""))
+                    + ("; " if missing and extra else "") + (f"unexpected {sorted(extra, key=str)}" if extra else ""))
     answer = {k: as_number(v, f"the MAE of {k}, a number of pounds") for k, v in mae_by_scenario.items()}
-    known, signed = _errors_by_scenario(KNOWN_BY_DAY)
-    everything, _ = _errors_by_scenario(None)
+    known, signed = _errors_by_scenario(lambda f: f["day_sold"] <= KNOWN_BY_DAY)
 
-    def same(answer, truth):
+    def same(truth):
         return all(math.isclose(answer[k], truth[k], abs_tol=600) for k in SCENARIOS)
 
-    if same(answer, known):
+    if same(known):
         return (f"on day {KNOWN_BY_DAY}, stable is off by £{known['stable']:,.0f} on average and "
                 f"concept_drift by £{known['concept_drift']:,.0f}: the gap module 05 watches.")
     units = {wrong_unit(answer[k], known[k], 600, subject="each MAE") for k in SCENARIOS}
     if len(units) == 1 and None not in units:
         raise Wrong(units.pop())
-    if same(answer, everything):
+    if same(_errors_by_scenario()[0]):
         raise Wrong(f"that uses every sale, including those known only after day {KNOWN_BY_DAY}: "
                     f"keep the outcomes with day_sold <= {KNOWN_BY_DAY}.")
+    if same(_errors_by_scenario(lambda f: f["day_sold"] < KNOWN_BY_DAY)[0]):
+        raise Wrong(f"that leaves out the sales of day {KNOWN_BY_DAY} itself: on day {KNOWN_BY_DAY} "
+                    f"they are known too. Keep day_sold <= {KNOWN_BY_DAY}, not < {KNOWN_BY_DAY}.")
+    if same(_errors_by_scenario(lambda f: f["day_sold"] <= KNOWN_BY_DAY, squared=True)[0]):
+        raise Wrong("that is the root mean squared error: it weighs the big misses more. The "
+                    "business metric is the mean of |prediction_gbp - actual_price_gbp|.")
     if all(math.isclose(answer[k], signed[k], abs_tol=600)
            or math.isclose(answer[k], -signed[k], abs_tol=600) for k in SCENARIOS):
         raise Wrong("that is the average signed error (bias): over- and under-estimates cancel "
                     "out. Take the absolute value of each error first.")
-    raise Wrong("those are not the mean absolute errors: join the predictions to their outcomes by "
-                "request_id (read_predictions() does), keep the scenarios' rows, then average "
-                "|prediction_gbp - actual_price_gbp| per batch.")
+    right = [k for k in SCENARIOS if math.isclose(answer[k], known[k], abs_tol=600)]
+    if right:
+        wrong = [k for k in SCENARIOS if k not in right]
+        raise Wrong(f"{', '.join(right)} {'is' if len(right) == 1 else 'are'} right, "
+                    f"{', '.join(wrong)} not: are the entries under the right scenario names, each "
+                    "one the mean of its own batch's errors?")
+    raise Wrong("those are not the mean absolute errors: read_predictions() already joins the "
+                "predictions to their outcomes; keep the scenarios' rows with day_sold <= "
+                f"{KNOWN_BY_DAY}, then average |prediction_gbp - actual_price_gbp| per batch.")
 
 
 # --- q3: api-contract -------------------------------------------------------------------------------
 
-def _check_contract(required) -> str:
+def _published_document() -> dict:
+    """The OpenAPI document the prediction service publishes, fetched in-process as the lesson does."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from mlops_clinic.service.prediction import PredictionService
+
+    with TestClient(PredictionService.to_asgi()) as client:
+        return client.get("/docs.json").json()
+
+
+def _house_required(document) -> list | None:
+    """The House schema's required fields in an OpenAPI document, or None if it is not one."""
+    try:
+        required = document["components"]["schemas"]["House"]["required"]
+    except (KeyError, TypeError):
+        return None
+    return required if isinstance(required, list) and "openapi" in document else None
+
+
+def _fetched_document(spec) -> dict:
+    """The participant's copy of the service's OpenAPI document: the one given, else the one their
+    notebook holds. A caller has the document, not the kit's constants: the answer must come from it."""
+    if spec is not None:
+        if _house_required(spec) is None:
+            raise Wrong(f"the second answer should be the OpenAPI document (a dict with 'openapi' and "
+                        f"'components'), got {describe(spec)}: spec = client.get('/docs.json').json().")
+        return spec
+    documents = [value for value in participant_namespace().values()
+                 if isinstance(value, dict) and _house_required(value) is not None]
+    if not documents:
+        raise Wrong("read the fields from the document the service publishes, as a caller would: "
+                    "spec = client.get('/docs.json').json(), then look inside it. A caller has no "
+                    "access to the kit's constants (FEATURES): the contract is the document.")
+    return documents[-1]
+
+
+def _check_contract(required, spec=None) -> str:
     from mlops_clinic.data.schema import FEATURES
 
     if isinstance(required, str):
         raise Wrong("expected a list (or set) of field names, not one string.")
-    names = set(required)
-    if names == set(FEATURES):
-        return ("the twelve features, all required: the contract callers build against, "
-                "published by the service itself and versioned with it.")
+    if isinstance(required, dict):
+        raise Wrong("expected the list of field names, got a dict: the House's 'required' entry is "
+                    "a list; its 'properties' describe each field.")
+    try:
+        names = set(required)
+    except TypeError:
+        raise Wrong(f"expected a list (or set) of field names, got {describe(required)}.") from None
     if names & {"house", "request_id", "house_id", "batch", "day"}:
         raise Wrong("those are the fields of the request around the house: look inside the House "
                     "schema (spec['components']['schemas']['House']['required']).")
-    missing, extra = set(FEATURES) - names, names - set(FEATURES)
-    raise Wrong("not the House's required fields: "
-                + (f"missing {sorted(missing)}" if missing else "")
-                + ("; " if missing and extra else "") + (f"unexpected {sorted(extra)}" if extra else ""))
+    if names != set(FEATURES):
+        missing, extra = set(FEATURES) - names, names - set(FEATURES)
+        if "price" in extra:
+            raise Wrong("price is what the service answers, not a field a caller sends: take the "
+                        "House's 'required' list from the document, not the CSV's columns.")
+        raise Wrong("not the House's required fields: "
+                    + (f"missing {sorted(missing)}" if missing else "")
+                    + ("; " if missing and extra else "")
+                    + (f"unexpected {sorted(extra, key=str)}" if extra else ""))
+    document = _fetched_document(spec)
+    if _house_required(document) != _house_required(_published_document()):
+        raise Wrong("that document is not the one the service publishes now: fetch it again with "
+                    "client.get('/docs.json').json().")
+    return ("the twelve features, all required: the contract callers build against, "
+            "published by the service itself and versioned with it.")
 
 
 q1 = Question("q1", "04", _check_adapter, hints=[
     "Each value is text. Numbers: remove the thousands separator and int() them. Yes/no and "
     "furnishing: strip() and lower(). Leave impossible values as they are.",
-    "Return {'request_id': f\"agents-{record['ref']}-d{record['day']}\", 'house_id': record['ref'], "
-    "'day': int(record['day']), 'house': {...the twelve features...}}.",
+    "The body has four keys: request_id, house_id, day and house (a dict of the twelve features). "
+    "The lesson's section 'Production traffic, replayed' builds such bodies from rows of traffic.",
+    "COLUMNS[name].kind (mlops_clinic.data) says whether a feature is an 'integer' or a category, so "
+    "one loop over FEATURES converts them all. An id made only from the record's own values (its ref "
+    "and day, in an f-string) is the same on a retry, which is the point.",
 ])
 
 q2 = Question("q2", "04", _check_mae, hints=[
     "inference_log.read_predictions() already joins outcomes by request id: actual_price_gbp and "
     "day_sold are NaN until the sale is known.",
-    f"Keep rows whose batch is one of the four scenarios and day_sold <= {KNOWN_BY_DAY}, then "
-    "(prediction_gbp - actual_price_gbp).abs().groupby(batch).mean().to_dict().",
+    f"Keep the rows of the four scenarios (column.isin([...])) whose sale was known on day "
+    f"{KNOWN_BY_DAY} (day_sold on that day or before); combine two conditions with &, each in "
+    "brackets.",
+    "The absolute error of each row is (prediction - actual).abs(); .groupby(a column) then .mean() "
+    "averages it per scenario, and .to_dict() turns the Series into {scenario: MAE}. The lesson's "
+    "section 'The truth arrives later' computed the same in SQL, AVG(ABS(...)) with GROUP BY.",
 ])
 
 q3 = Question("q3", "04", _check_contract, hints=[
-    "The service publishes its OpenAPI document at /docs.json; client.get('/docs.json').json().",
-    "spec['components']['schemas'] holds one entry per model; the House's 'required' list is the answer.",
+    "The service publishes its OpenAPI document at /docs.json (module 03, section 'Metrics and the "
+    "Swagger page'); the test client gets it as httpx does, and .json() turns it into a dict.",
+    "In an OpenAPI document, components, then schemas, holds one JSON schema per type, by name; a "
+    "JSON schema lists its mandatory fields under 'required'.",
+    "Keep the document in a variable (spec = ...): the check looks for it, to see that the "
+    "fields come from what the service publishes. q3.check(required, spec) names it.",
 ])
 
 QUESTIONS = (q1, q2, q3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from mlops_clinic.checks.core import (
     NotAttempted, Question, Wrong, as_boolean, as_count, as_number, as_version, describe, is_blank,
-    name_key, pounds, refuse_wrong_unit, run_participant,
+    name_key, participant_namespace, pounds, refuse_wrong_unit, run_participant,
 )
 from mlops_clinic.names import EXPERIMENT, SANDBOX_MODEL
 
@@ -73,6 +73,10 @@ def _drift_truth(reference, current):
 
 
 def _check_drifted(drifted) -> str:
+    import pandas as pd
+
+    if isinstance(drifted, pd.Series):
+        drifted = drifted.to_dict()  # {column: test} as a Series indexed by column: the same answer
     if isinstance(drifted, (list, tuple, set)):
         raise Wrong("expected a dict {column: test name}; a list gives the columns but not the "
                     "test that found each: build it from the ValueDrift metrics' config.")
@@ -289,7 +293,62 @@ def _holdout_mae(version: str) -> float:
     return float((holdout["price"] - model.predict(holdout[list(FEATURES)])).abs().mean())
 
 
-def _check_promotion(champion_version) -> str:
+def _numbers_in(values) -> list[float]:
+    """The finite numbers among `values`, and inside the dicts, Series, lists and tuples among them."""
+    import math
+    import numbers
+
+    import numpy as np
+    import pandas as pd
+
+    found = []
+    for value in values:
+        if isinstance(value, dict):
+            inner = list(value.values())
+        elif isinstance(value, (pd.Series, list, tuple)) and len(value) <= 100:
+            inner = list(value)
+        else:
+            inner = [value]
+        for item in inner:
+            if isinstance(item, (numbers.Real, np.number)) and not isinstance(item, (bool, np.bool_)):
+                if math.isfinite(float(item)):
+                    found.append(float(item))
+    return found
+
+
+def _decided_on(scores: dict, maes) -> None:
+    """The decision rests on the holdout MAEs: given as `maes` ({version: MAE}), or held by the
+    notebook's variables. Moving the alias without computing them is a guess that happened to win."""
+    import math
+
+    def close(value, truth):
+        return math.isclose(value, truth, rel_tol=1e-6, abs_tol=1.0)
+
+    scores = {str(version): mae for version, mae in scores.items()}  # MLflow gives ints or text
+
+    if maes is not None:
+        if not isinstance(maes, dict):
+            raise Wrong(f"the second answer should be a dict {{version: MAE on the holdout}}, got "
+                        f"{describe(maes)}.")
+        given = {as_version(k): as_number(v, f"the MAE of version {k}") for k, v in maes.items()}
+        for version, truth in sorted(scores.items()):
+            if version not in given:
+                raise Wrong(f"maes has no entry for version {version}: compare every version on the holdout.")
+            if not close(given[version], truth):
+                refuse_wrong_unit(given[version], truth, subject=f"version {version}'s MAE")
+                raise Wrong(f"version {version}'s MAE on the holdout is {pounds(truth)}, not "
+                            f"{pounds(given[version])}: load models:/{SANDBOX_MODEL}/{version} and "
+                            "average |price - estimate| over `holdout`.")
+        return
+    held = _numbers_in(participant_namespace().values())
+    missing = [v for v, truth in sorted(scores.items()) if not any(close(x, truth) for x in held)]
+    if missing:
+        raise Wrong(f"the alias is on the better version, but your notebook holds no holdout MAE of "
+                    f"version {' or '.join(missing)}: a promotion is decided on numbers. Compute "
+                    "each version's MAE on `holdout`, keep them (maes = {version: mae}), then decide.")
+
+
+def _check_promotion(champion_version, maes=None) -> str:
     from mlflow.exceptions import MlflowException
 
     client = _client()
@@ -314,36 +373,49 @@ def _check_promotion(champion_version) -> str:
         raise Wrong(f"version {holder} has an MAE of £{scores[holder]:,.0f} on the fresh holdout, "
                     f"version {best} £{scores[best]:,.0f}: the champion should be the better one "
                     "on the SAME houses.")
+    _decided_on(scores, maes)
     others = ", ".join(f"v{v} £{s:,.0f}" for v, s in sorted(scores.items()) if v != best)
     return (f"version {best} wins on the same fresh holdout (£{scores[best]:,.0f} against "
             f"{others}): a fair comparison, then one call moves the alias.")
 
 
 q1 = Question("q1", "05", _check_drifted, hints=[
-    "Report([DataDriftPreset()], include_tests=True).run(current_data=current, "
-    "reference_data=reference), then snapshot.dict().",
+    "Run the report as the lesson did (section 'A drift report, read in code'): a Report of "
+    "DataDriftPreset with include_tests=True, run on the current and the reference frames. The "
+    "snapshot's .dict() gives the results as data.",
     "In result['tests'], the ValueDrift tests with status 'FAIL' are the drifted columns; "
     "result['metrics'] has each column's config['method'].",
-    "drifted = {m['config']['column']: m['config']['method'] for m in result['metrics'] if "
-    "m['config']['type'].endswith(':ValueDrift') and <its test FAILED>}",
+    "Two passes, as in the lesson's drift table: the tests give each column's verdict "
+    "(test['metric_config']['params']['column'] and test['status']), the ValueDrift metrics each "
+    "column's test name (metric['config']['column'] and ['method']). Keep the names of the columns "
+    "whose test failed, in a dict comprehension.",
 ])
 
 q2 = Question("q2", "05", _check_late_mae, hints=[
-    "Keep the concept_drift rows whose request day is 7 or 8, then those whose sale is known by "
-    "day 12 (day_sold <= 12).",
-    "MAE = (prediction_gbp - actual_price_gbp).abs().mean(); labels = the number of rows kept.",
+    "Two filters on the concept-drift rows: the estimates made on days 7 and 8 (the column day), "
+    "then, among those, the ones whose sale was known by day 12 (the column day_sold).",
+    "series.between(low, high) is True for values in that range, both ends included. The MAE is the "
+    "mean of the absolute differences between prediction_gbp and actual_price_gbp (.abs().mean()); "
+    "labels is how many rows it rests on (len).",
 ])
 
 q3 = Question("q3", "05", _check_rule, hints=[
     "Two ways to say yes: enough labels AND a high MAE, OR a high drift share.",
-    "labels >= 100 and latest_mae > champion_test_mae * 1.2, or drift_share >= 0.5; return a bool.",
+    "'More than 20% above' a value means greater than 1.2 times it, and champion_test_mae is a "
+    "function: call it. 'Reaches' 0.5 includes 0.5 itself (>=).",
+    "The lesson's decide() (section 'A decision rule, in code') has the same shape with other "
+    "thresholds: one condition per rule, combined with and/or. Return bool(...), so the answer is "
+    "True or False.",
 ])
 
 q4 = Question("q4", "05", _check_promotion, hints=[
-    "Load both versions (mlflow.pyfunc.load_model(f\"models:/house-price-sandbox/{version}\")) and "
-    "compute each one's MAE on `holdout`.",
-    "If the challenger's MAE is lower, client.set_registered_model_alias(\"house-price-sandbox\", "
-    "\"champion\", challenger_version); the answer is the version that holds the alias.",
+    "Load each version by its URI, models:/<name>/<version>, with mlflow.pyfunc.load_model, and "
+    "score both on the same `holdout`, as the lesson did (section 'Promote only if it wins').",
+    "The MAE of a model on rows is the mean of |price - model.predict(rows[FEATURES])|. The champion "
+    "is the version that holds the alias now: client.get_model_version_by_alias(name, alias).",
+    "Move the alias only if the challenger's MAE is lower: client.set_registered_model_alias(name, "
+    "alias, version). Either way, the answer is the version that holds the alias afterwards: ask "
+    "the registry again and take its .version.",
 ])
 
 QUESTIONS = (q1, q2, q3, q4)

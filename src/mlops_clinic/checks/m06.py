@@ -27,6 +27,7 @@ FAULTY_BRANCH = "data-v3"
 FAULTY_SHARE = 0.1  # share of houses whose prices the faulty release shuffled
 FAULTY_SEED = 6
 SETUP_COMMIT = f"Exercises: the pipeline registers {SANDBOX_MODEL}"
+CI_FAILED = 1  # what ci/run_pipeline.py returns when a step (the quality gate) fails
 LOOSE_GATE = {"champion_tolerance": 0.25, "max_houses_share": 0.1}
 FEATURES = list(_FEATURES)  # a list: a tuple would select one column of a DataFrame
 
@@ -237,6 +238,15 @@ def _check_gate(exit_code) -> str:
     if exit_code == 0:
         raise Wrong("the gate is right now, but the exit code you give says the CI run passed: run "
                     "python ci/run_pipeline.py again and keep its exit code.")
+    if exit_code == 2:
+        raise Wrong("exit code 2 is not a gate that failed: the CI never ran its tests. python "
+                    "answers 2 when it cannot open the script (a typo in ci/run_pipeline.py?), and "
+                    "the pipeline when its workflow lost a step. Run exactly "
+                    "sh(\"python ci/run_pipeline.py\") and read its last line: FAILED at the quality gate.")
+    if exit_code != CI_FAILED:
+        raise Wrong(f"exit code {exit_code} is not the CI stopping at a failed step (that is "
+                    f"{CI_FAILED}): the command did not run to its end (127: not found; 137 or 138: "
+                    "killed, often out of memory). Run sh(\"python ci/run_pipeline.py\") again.")
     return (f"blocked: {'; '.join(failures)}. Trusted houses and a reviewed gate stop a faulty "
             "release that the schema cannot see.")
 
@@ -298,6 +308,17 @@ def _check_promotion(promoted_version) -> str:
             "after which tests; the reconcile step deployed it.")
 
 
+def _undoes_the_merge(sandbox: Path, merge: str) -> None:
+    """Every file the promotion's merge changed is back as it was before the merge: what a revert
+    does, whatever its commit message says."""
+    changed = (_git(sandbox, "diff", "--name-only", f"{merge}^1", merge) or "").split()
+    kept = (_git(sandbox, "diff", "--name-only", f"{merge}^1", "HEAD", "--", *changed) or "").split()
+    if kept:
+        raise Wrong(f"main's last commits leave {', '.join(kept)} other than before the promotion: "
+                    "the promotion is not undone, only part of it (an edit by hand?). git revert "
+                    "--no-edit -m 1 on the merge commit undoes all of it, in one commit.")
+
+
 def _check_rollback(rolled_back_to) -> str:
     sandbox = _sandbox()
     if _git(sandbox, "branch", "--show-current") != "main":
@@ -306,11 +327,11 @@ def _check_rollback(rolled_back_to) -> str:
     if not merges:
         raise Wrong("main's history has no promotion merge: do question 2 first. (If you used git "
                     "reset, the promotion has vanished from history; promote again, then revert.)")
-    subject = _git(sandbox, "log", "-1", "--format=%s") or ""
-    if not subject.startswith('Revert "'):
-        raise Wrong("main's last commit is not a revert: git revert --no-edit -m 1 HEAD undoes the "
-                    "promotion's merge and keeps both in the history.")
     merge = merges[0].split()[0]
+    if _git(sandbox, "rev-parse", "HEAD") == merge:
+        raise Wrong("main's last commit is the promotion's merge itself, not a revert: git revert "
+                    "--no-edit -m 1 HEAD undoes the merge and keeps both in the history.")
+    _undoes_the_merge(sandbox, merge)
     before = _desired(sandbox, f"{merge}^1")
     desired = _desired(sandbox, "HEAD")
     if str(desired["version"]) != str(before["version"]):
@@ -333,22 +354,32 @@ def _check_rollback(rolled_back_to) -> str:
 
 q1 = Question("q1", "06", _check_gate, hints=[
     "git log -p tests/gate.yaml shows who changed the gate, and how.",
-    "The commit that loosened the gate can be undone like any other: git revert --no-edit HEAD "
-    "(or edit tests/gate.yaml and commit it).",
-    "Then exit_code = sh(\"python ci/run_pipeline.py\"): the gate fails, so the code is 1.",
+    "A commit is undone by a new commit: git revert COMMIT (--no-edit keeps the default message). "
+    "Or put the strict values back in tests/gate.yaml by hand, and commit that.",
+    "Then run the local CI as the lesson did (section 'A bad change is blocked'). sh(command) returns "
+    "the command's exit code: 0 when every step passed, another number when one failed. Store what "
+    "it returns.",
 ])
 
 q2 = Question("q2", "06", _check_promotion, hints=[
-    "On a new branch from main: change the settings in params.yaml, commit, then run "
-    "python ci/run_pipeline.py; it proposes the new version by a commit on the branch.",
-    "git switch main, then git merge --no-ff BRANCH -m \"Merge pull request: ...\"; then "
-    "python deploy/reconcile.py (without --service: the exercises serve nothing).",
-    "promoted_version is the version in deploy/champion.yaml on main.",
+    "Follow the lesson's section 'A change goes through the pipeline': on a new branch from main, "
+    "change the settings in params.yaml, commit, then run the local CI; it proposes the new version "
+    "by a commit on the branch.",
+    "Switch back to main and merge the branch with --no-ff, so that the promotion is one merge "
+    "commit; then deploy with the reconcile step (deploy/reconcile.py, without --service: the "
+    "exercises serve nothing).",
+    "The version is in the desired state, deploy/champion.yaml on main: yaml.safe_load(text) turns "
+    "a YAML file's text into a dict, as the lesson read the file in section 'The service, and the "
+    "reconcile step'.",
 ])
 
 q3 = Question("q3", "06", _check_rollback, hints=[
-    "git revert --no-edit -m 1 HEAD undoes the merge commit (-m 1: keep main's side).",
-    "A revert changes git; deploying the change is the reconcile step's job: python deploy/reconcile.py.",
+    "A rollback is a commit that undoes the promotion's merge, as in the lesson's section "
+    "'Rollback is a git revert'.",
+    "git revert of a merge commit needs -m 1: undo the merge against main's side, its first parent. "
+    "HEAD names the last commit.",
+    "A revert changes git, and nothing else: deploying the change is the reconcile step's job, as "
+    "after the merge. Then read the version from deploy/champion.yaml as in question 2.",
 ])
 
 QUESTIONS = (q1, q2, q3)

@@ -43,7 +43,13 @@ def _level(value) -> float:
 def _check_overall(overall) -> str:
     dimension_levels = {d: min(levels) for d, levels in TEAM_LEVELS.items()}
     expected = min(dimension_levels.values())
+    if isinstance(overall, dict):
+        raise Wrong("that gives a level per dimension; the overall level is ONE number, the lowest "
+                    "of them: min(dimension_levels.values()).")
     value = _level(overall)
+    if not 0 <= value <= len(LEVEL_NAMES) - 1:
+        raise Wrong(f"{show_number(value)} is not a level: levels go from 0 ({LEVEL_NAMES[0]}) to "
+                    f"{len(LEVEL_NAMES) - 1} ({LEVEL_NAMES[-1]}). Take min() of the answers, not their sum.")
     at_bottom = [d for d, level in dimension_levels.items() if level == expected]
     if value == expected:
         return (f"level {expected} ({LEVEL_NAMES[expected]}): {' and '.join(at_bottom)} each have a practice "
@@ -96,6 +102,9 @@ def _check_weakest(weakest) -> str:
 def _check_ml_score(ml_score) -> str:
     sums = {section: sum(points) for section, points in TEAM_TEST_POINTS.items()}
     expected = min(sums.values())
+    if isinstance(ml_score, dict):
+        raise Wrong("that gives a sum per section; the final score is ONE number, the lowest of "
+                    "them: min(section_sums.values()).")
     value = as_number(ml_score, "a number of points")
     if abs(value - expected) < 1e-9:
         weakest = min(sums, key=sums.get)
@@ -108,6 +117,9 @@ def _check_ml_score(ml_score) -> str:
         raise Wrong(f"{show_number(value)} is the average of the section sums; the rule takes their minimum.")
     if abs(value - max(sums.values())) < 1e-9:
         raise Wrong(f"{show_number(value)} is the best section; the rule takes the weakest.")
+    if value == min(sum(point > 0 for point in points) for points in TEAM_TEST_POINTS.values()):
+        raise Wrong(f"{show_number(value)} counts the tests that are done; a test done by hand scores "
+                    "0.5 and an automated one 1. Sum the points of each section, then take the lowest.")
     if value == 0:
         raise Wrong("0 is the lowest single test. Sum the points of each section first, then take the "
                     "lowest of the four sums.")
@@ -117,18 +129,26 @@ def _check_ml_score(ml_score) -> str:
 
 q1 = Question("q1", "07", _check_overall, hints=[
     "First find each dimension's level: the lowest number in its list.",
-    "min(levels) for each dimension gives the dimension levels; the overall level is min() of those.",
+    "min() of a list gives its lowest value; a dict comprehension, {key: f(value) for key, value in "
+    "d.items()}, applies it to every dimension. The overall level is the lowest of those levels "
+    "(the lesson's section 'How the levels are scored').",
 ])
 
 q2 = Question("q2", "07", _check_weakest, hints=[
     "Rank the dimensions by their lowest answer first. Several share the lowest level: look at averages.",
-    "sorted(TEAM_LEVELS, key=lambda d: (min(TEAM_LEVELS[d]), sum(TEAM_LEVELS[d]) / len(TEAM_LEVELS[d])))[0] "
-    "ranks by level, then average; sorted() keeps course order among ties.",
+    "sorted(items, key=f) orders items by what f returns for each. A tuple as the key sorts by its "
+    "first value, then by the second among ties; and sorted() is stable, so equal keys keep their "
+    "order (here, course order).",
+    "Write the key as a function of a dimension's name that returns (its lowest level, its average); "
+    "the first item of the sorted list is the answer. For example, sorted(['bb', 'a', 'cc'], "
+    "key=lambda word: (len(word), word)) gives ['a', 'bb', 'cc'].",
 ])
 
 q3 = Question("q3", "07", _check_ml_score, hints=[
     "Sum the seven points of each section first.",
-    "min(sum(points) for points in TEAM_TEST_POINTS.values()) is the final score.",
+    "The paper's rule, in the lesson's section 'Optional: the ML Test Score': each section's points "
+    "are summed with sum(), and the final score is the lowest section sum (min), not the total or "
+    "the average.",
 ])
 
 QUESTIONS = (q1, q2, q3)
