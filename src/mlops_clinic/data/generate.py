@@ -230,6 +230,25 @@ FAULTS = {"missing": 0.03, "unknown_category": 0.02, "negative_area": 0.01, "abs
           "upper_case": 0.03, "not_a_number": 0.01, "duplicate": 0.01}
 
 
+def fault_rows(days: np.ndarray, rng: np.random.Generator, counts: dict[str, int],
+               kinds: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Seeded, disjoint rows for each fault of an incident (the house prices' and the sectors').
+
+    Duplicates come first: row j re-sends row j-1 of the same day, so neither may carry another
+    fault. Returns the duplicated rows and, for each kind, its rows, sorted. The random draws are
+    always the same, in the same order: the committed files depend on them."""
+    same_day = np.flatnonzero(days[1:] == days[:-1]) + 1
+    dup = np.sort(rng.choice(same_day[same_day % 2 == 1], counts["duplicate"], replace=False))
+    taken = np.zeros(len(days), dtype=bool)
+    taken[dup] = taken[dup - 1] = True
+    free = rng.permutation(np.flatnonzero(~taken))
+    rows, at = {}, 0
+    for kind in kinds:
+        rows[kind] = np.sort(free[at:at + counts[kind]])
+        at += counts[kind]
+    return dup, rows
+
+
 def _corrupt(X: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
     """Apply the incident's faults to disjoint, seeded sets of rows.
 
@@ -239,17 +258,8 @@ def _corrupt(X: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, n
     n = len(X)
     X = X.copy()
     counts = {k: max(1, int(round(share * n))) for k, share in FAULTS.items()}
-    # Duplicates: row j re-sends row j-1 (same day), so neither may carry another fault.
-    same_day = np.flatnonzero(X[DAY].to_numpy()[1:] == X[DAY].to_numpy()[:-1]) + 1
-    dup = np.sort(rng.choice(same_day[same_day % 2 == 1], counts["duplicate"], replace=False))
-    taken = np.zeros(n, dtype=bool)
-    taken[dup] = taken[dup - 1] = True
-    free = rng.permutation(np.flatnonzero(~taken))
-    rows, at = {}, 0
-    for kind in ("missing", "unknown_category", "negative_area", "absurd_area", "upper_case",
-                 "not_a_number"):
-        rows[kind] = np.sort(free[at:at + counts[kind]])
-        at += counts[kind]
+    dup, rows = fault_rows(X[DAY].to_numpy(), rng, counts, ("missing", "unknown_category",
+                           "negative_area", "absurd_area", "upper_case", "not_a_number"))
     for col in ("area", "bathrooms", "parking", "airconditioning", "furnishingstatus", "mainroad"):
         X[col] = X[col].astype(object)
     # Missing values: spread over a few columns (empty cells in the CSV).

@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from mlops_clinic.data.generate import fault_rows
 from mlops_clinic.data.schema import Column, Schema
 from mlops_clinic.paths import REPO_ROOT
 
@@ -147,15 +148,8 @@ def corrupt(X: pd.DataFrame, rng: np.random.Generator, faults: Faults, id_column
     n = len(X)
     X = X.copy()
     counts = {k: max(1, int(round(share * n))) for k, share in FAULT_SHARES.items()}
-    same_day = np.flatnonzero(X[DAY].to_numpy()[1:] == X[DAY].to_numpy()[:-1]) + 1
-    dup = np.sort(rng.choice(same_day[same_day % 2 == 1], counts["duplicate"], replace=False))
-    taken = np.zeros(n, dtype=bool)
-    taken[dup] = taken[dup - 1] = True
-    free = rng.permutation(np.flatnonzero(~taken))
-    rows, at = {}, 0
-    for kind in ("missing", "unknown_category", "negative", "absurd", "upper_case", "not_a_number"):
-        rows[kind] = np.sort(free[at:at + counts[kind]])
-        at += counts[kind]
+    dup, rows = fault_rows(X[DAY].to_numpy(), rng, counts, ("missing", "unknown_category", "negative",
+                                                           "absurd", "upper_case", "not_a_number"))
     touched = {*faults.missing, faults.unknown_category[0], faults.negative, faults.absurd[0],
                *faults.upper_case, faults.not_a_number[0]}
     for column in touched:

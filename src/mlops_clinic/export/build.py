@@ -16,6 +16,8 @@ from mlops_clinic.export import render
 from mlops_clinic.export.sources import Carried, ExportError, Source, carried_from, kit_dataset, own_dataset
 
 TEMPLATE = Path(__file__).resolve().parent / "template"
+# Files the export shares with module 06's project template, word for word: one source for both.
+SHARED = {"ci/run_pipeline.py": TEMPLATE.parents[1] / "project_template_ci" / "ci" / "run_pipeline.py"}
 # Template folders and files stored under names a package can carry, and their names in the export.
 RENAMED = {"github": ".github", "gitignore": ".gitignore"}
 IDENTITY = {"GIT_AUTHOR_NAME": "MLOps Clinic export", "GIT_AUTHOR_EMAIL": "export@clinic.invalid",
@@ -156,6 +158,8 @@ def _write(build: Path, source: Source, carried: Carried, project: str, remote_u
                     .replace("__SETUP_PYTHON__", render.ACTIONS["setup-python"])
                     .replace("__UPLOAD_ARTIFACT__", render.ACTIONS["upload-artifact"]))
         target.write_text(text, encoding="utf-8")
+    for relative, shared in SHARED.items():
+        (build / relative).write_text(shared.read_text(encoding="utf-8"), encoding="utf-8")
     settings = render.settings(source, carried, project)
     generated = {
         "schema.yaml": source.schema.to_yaml(),

@@ -28,7 +28,7 @@ def settings(source: Source, carried: Carried, project: str) -> dict:
     families = {name: dict(values) for name, values in DEFAULT_SETTINGS.items()}
     if task == "classification":
         families["linear"] = {"C": 1.0}
-    train = {"model": source.model, "seed": 42}
+    train = {"model": source.model, "seed": 42, **monotonic_rule(source)}
     prepare = {"test_share": 0.2, "val_share": 0.2}
     if source.kind == "houses":
         lessons = kit_params()
@@ -48,12 +48,25 @@ def settings(source: Source, carried: Carried, project: str) -> dict:
             "monitor": {"reference_rows": 50_000, "window_rows": 500, "rule": dict(RULE)}}
 
 
+def monotonic_rule(source: Source) -> dict:
+    """train.monotonic for monotone_boosting: the direction the gate's invariance test expects of
+    a regression's prediction when its numeric feature grows (the model then cannot break it)."""
+    rule = source.gate.get("invariance") or {}
+    growing = rule.get("multiply", 1) > 1 or rule.get("add", 0) > 0
+    column = rule.get("column")
+    if (source.schema.task != "regression" or not growing or column not in source.schema.numeric_features
+            or rule.get("expect") not in ("not_lower", "not_higher")):
+        return {}
+    return {"monotonic": {column: 1 if rule["expect"] == "not_lower" else -1}}
+
+
 COMMENTS = {
     "data": "a CSV file, or a folder of Parquet files (see README: when data outgrows one machine)",
     "test_share": "rows held out for the final test (chosen by a hash of the id, or of the row)",
     "val_share": "rows used to compare models (validation)",
     "chunk_rows": "rows read at a time: memory stays flat however big the data",
     "model": " | ".join(FAMILIES),
+    "monotonic": "monotone_boosting: the way each named feature may move the prediction (1 up, -1 down)",
     "metric": "lower is better; regression: mae | rmse, classification: log_loss | error_rate",
     "reference_rows": "a seeded sample of the champion's training rows, when it has more",
     "window_rows": "requests per window: drift on the latest window, the error per window",

@@ -28,7 +28,8 @@ from settings import params
 
 TASK = SCHEMA.task
 CLASSIFICATION = TASK == "classification"
-FAMILIES = ("baseline", "linear", "random_forest", "gradient_boosting", "hist_gradient_boosting")
+FAMILIES = ("baseline", "linear", "random_forest", "gradient_boosting", "hist_gradient_boosting",
+            "monotone_boosting")
 # Lower is better for each: the gate and the monitoring compare models with one of these.
 METRICS = {"regression": ("mae", "rmse"), "classification": ("log_loss", "error_rate")}
 STEPS = 10  # a tree ensemble grows in this many steps, each reported ...
@@ -69,7 +70,25 @@ def estimator(name: str, seed: int = 42, **settings):
         # No early stopping by default: the same data and settings then always give the same model.
         return getattr(ensemble, f"HistGradientBoosting{kind}")(
             random_state=seed, **{"early_stopping": False, **settings})
+    if name == "monotone_boosting":
+        # Histogram boosting told which way a feature may move the prediction (train.monotonic in
+        # params.yaml: area: 1 is "more area never lowers the price"). It cannot break that rule,
+        # which tests/gate.yaml's invariance test checks, where an unconstrained model learns
+        # steps from noise and breaks it for a few rows.
+        return getattr(ensemble, f"HistGradientBoosting{kind}")(
+            random_state=seed, monotonic_cst=monotonic(), **{"early_stopping": False, **settings})
     raise ValueError(f"unknown model {name!r} in params.yaml: use one of {', '.join(FAMILIES)}")
+
+
+def monotonic() -> dict[str, int]:
+    """train.monotonic of params.yaml, checked: feature name -> 1 (up) or -1 (down)."""
+    wanted = params()["train"].get("monotonic") or {}
+    unknown = sorted(set(wanted) - set(SCHEMA.numeric))
+    if unknown or any(sign not in (1, -1) for sign in wanted.values()):
+        raise ValueError(f"train.monotonic in params.yaml: {wanted}: give numeric features of "
+                         f"schema.yaml ({', '.join(SCHEMA.numeric)}) with 1 or -1"
+                         + (f"; not numeric features: {', '.join(unknown)}" if unknown else ""))
+    return {name: int(sign) for name, sign in wanted.items()}
 
 
 def build(name: str | None = None, settings: dict | None = None) -> Pipeline:
@@ -78,7 +97,10 @@ def build(name: str | None = None, settings: dict | None = None) -> Pipeline:
     name = name or train["model"]
     if settings is None:
         settings = train.get(name) or {}
-    return Pipeline([("prepare", preprocessing()),
+    prepare = preprocessing()
+    if name == "monotone_boosting":  # its constraints name features: the columns keep their names
+        prepare.set_params(verbose_feature_names_out=False).set_output(transform="pandas")
+    return Pipeline([("prepare", prepare),
                      ("estimator", estimator(name, train.get("seed", 42), **settings))])
 
 
