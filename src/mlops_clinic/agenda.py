@@ -217,6 +217,9 @@ def render(plan: Plan, modules: dict[str, Module], start: str | None = None) -> 
         f"breaks {sched.breaks} min: {_clock(sched.slots[0].start) if sched.slots else plan.start} "
         f"to {_clock(sched.end)}" + (f" (planned close {plan.close_by})." if close_by is not None else "."),
     ]
+    if close_by is not None and sched.end <= close_by:
+        lines += ["", f"Buffer: {close_by - sched.end} min before the planned close, for questions, a slow "
+                      "laptop or a module that runs long."]
     if sched.later:
         lines += ["", "## After the clinic (self-paced)", ""]
         lines += [f"- {module.id} · {module.title}: {what}" for module, what in sched.later]

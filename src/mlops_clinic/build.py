@@ -350,7 +350,8 @@ def readable_outputs(outputs: list, masks) -> list:
     merged: list = []
     for output in copy.deepcopy(outputs):
         if output.get("output_type") == "stream":
-            output["text"] = _masked(output.get("text", ""), masks)
+            text = output.get("text", "")
+            output["text"] = "".join(text) if isinstance(text, list) else text
             if merged and merged[-1].get("output_type") == "stream" and merged[-1].get("name") == output.get("name"):
                 merged[-1]["text"] += output["text"]
                 continue
@@ -358,6 +359,11 @@ def readable_outputs(outputs: list, masks) -> list:
             if TEXT_OUTPUT.match(mimetype) and isinstance(value, (str, list)):
                 output["data"][mimetype] = _masked(value, masks)
         merged.append(output)
+    # Masked after merging: a mask may span lines that papermill wrote as separate fragments
+    # (dvc's "To track the changes with git, run:" and the `git add` line below it).
+    for output in merged:
+        if output.get("output_type") == "stream":
+            output["text"] = _masked(output["text"], masks)
     return merged
 
 

@@ -24,13 +24,23 @@ def setup(module: str, workspace: str | os.PathLike | None = None, *, quiet: boo
     ws = Workspace.resolve(workspace).activate()
     built = []
     for needed in stages.needs_of(module):
-        built += stages.ensure(needed, ws)
+        built += stages.ensure(needed, ws, starting=None if quiet else _say_building)
     os.chdir(ws.project)
     if not quiet:
         # Only stable text here: this output is compared by nbval.
         print(f"Module {module} is ready. Workspace: {ws.root.name}/ (project, MLflow store, "
               "BentoML home and logs inside it); telemetry is off.")
     return ws
+
+
+# The first words of the line printed while a stage is built. Only a notebook opened before the
+# modules it builds on prints it, so output_masks.cfg leaves these lines out of nbval's comparison.
+BUILDING = "Building what earlier modules leave:"
+
+
+def _say_building(stage) -> None:
+    # A fresh workspace can take a minute or more here: say what it is waiting for.
+    print(f"{BUILDING} {stage.name} ({stage.description}) ...", flush=True)
 
 
 class CommandFailed(subprocess.CalledProcessError):

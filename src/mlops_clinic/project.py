@@ -1,13 +1,16 @@
 """Commands in the participant's project (git and DVC), with the workspace's environment.
 
-The stages replay lessons with these; a failed command is a StageError that names the command,
-what it printed and the fix (`failure_advice`).
+The stages replay lessons with these (`replay` runs a lesson's commands as they were typed); a
+failed command is a StageError that names the command, what it printed and the fix
+(`failure_advice`).
 """
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
+from typing import Callable, Iterable, Union
 
 from mlops_clinic.errors import DOCTOR, ClinicError
 from mlops_clinic.workspace import Workspace
@@ -71,3 +74,31 @@ def commit(ws: Workspace, *paths: str, message: str) -> None:
     run(ws, "git", "add", *paths)
     if not git_ok(ws, "diff", "--cached", "--quiet"):
         run(ws, "git", "commit", "--quiet", "-m", message)
+
+
+# One step of a lesson: a command line as the participant types it, or a Python edit of the project
+# folder (what the lesson does in a cell, such as changing a setting in params.yaml).
+Step = Union[str, Callable[[Path], None]]
+
+
+def replay(ws: Workspace, steps: Iterable[Step]) -> None:
+    """Run a lesson's steps in the project, in order, as the participant did.
+
+    A command line is split as a shell would split it and run without a shell. A `git commit` that
+    finds nothing to commit is skipped: a lesson interrupted just after its commit is completed,
+    not failed on "nothing to commit"."""
+    for step in steps:
+        if callable(step):
+            step(ws.project)
+            continue
+        words = shlex.split(step)
+        if words[:2] == ["git", "commit"] and _nothing_to_commit(ws, words):
+            continue
+        run(ws, *words)
+
+
+def _nothing_to_commit(ws: Workspace, words: list[str]) -> bool:
+    # `git commit -a` commits every change to a tracked file; plain `git commit` what was staged.
+    if {"-a", "-am", "--all"} & set(words):
+        return git_ok(ws, "diff", "--quiet", "HEAD")
+    return git_ok(ws, "diff", "--cached", "--quiet")

@@ -10,7 +10,7 @@ Layout (created on demand):
       inference/      the prediction service's inference log
       maturity/       the participant's maturity answers
       servers/        PID files of background servers started by the notebooks
-      home/           every tool's config, cache and data directory (XDG, Jupyter, IPython, ...)
+      home/           every tool's config, cache and data directory (XDG, Jupyter, IPython, git, ...)
       tmp/            TMPDIR, so temporary files go away with the workspace
 
 Nothing is written to $HOME, /var or a /tmp that outlives the run: every tool is pointed here by
@@ -19,9 +19,8 @@ environment variables (`Workspace.env`) and telemetry is switched off.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -32,6 +31,29 @@ from mlops_clinic.names import WORKSPACE_ENV
 
 WORKSPACE_ENV_VAR = WORKSPACE_ENV
 MARKER_FILE = ".clinic-workspace"  # `clinic reset` deletes only directories that carry it
+
+# The workspace's global git settings (GIT_CONFIG_GLOBAL): a plain `git init` makes a `main`
+# branch, and no commit or tag waits for a signing key the participant may have configured.
+GIT_SETTINGS = """\
+# git settings of the clinic's repositories, used instead of your own global ones (~/.gitconfig)
+[init]
+\tdefaultBranch = main
+[commit]
+\tgpgsign = false
+[tag]
+\tgpgsign = false
+"""
+
+# Module 01's first commands, as the participant types them: a git repository, DVC inside it, the
+# workspace's folder as the default DVC remote (DVC stores the path relative to .dvc/, so the
+# workspace can move), and the first commit. `dvc init --quiet` leaves out DVC's welcome links.
+PROJECT_START = (
+    "git init --quiet",
+    "dvc init --quiet",
+    "dvc remote add -d local ../dvc-remote",
+    "git add .dvc .dvcignore",
+    'git commit --quiet -m "Start the clinic project: git + DVC"',
+)
 
 # Literal spellings matter: each tool reads its own variable.
 TELEMETRY_OFF = {
@@ -108,6 +130,10 @@ class Workspace:
     def tmp(self) -> Path:
         return self.root / "tmp"
 
+    @property
+    def git_config(self) -> Path:
+        return self.home / "gitconfig"
+
     # --- the environment ----------------------------------------------------------------------
     def env(self) -> dict[str, str]:
         """Environment variables that keep every tool inside this workspace, telemetry off."""
@@ -138,8 +164,14 @@ class Workspace:
             "_MLFLOW_SERVER_ARTIFACT_ROOT": str(self.mlflow_artifacts),
             # Progress bars would write carriage-return noise into every logged cell output.
             "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+            # A run logged to a tracking server prints its URL (port, run id): noise that changes
+            # every time in a notebook's output. The lessons print the links they mean to show.
+            "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
             "BENTOML_HOME": str(self.bentoml_home),
             "TMPDIR": str(self.tmp),
+            # git reads the workspace's settings (GIT_SETTINGS) instead of the participant's global
+            # ones: signing, hooks or another default branch in ~/.gitconfig must not break a lesson.
+            "GIT_CONFIG_GLOBAL": str(self.git_config),
             # git: commits work without a global identity, and never open an editor or a pager.
             "GIT_AUTHOR_NAME": "Clinic participant",
             "GIT_AUTHOR_EMAIL": "participant@clinic.invalid",
@@ -167,11 +199,13 @@ class Workspace:
             self.inference_dir, self.maturity_dir, self.servers_dir, self.tmp,
         ):
             directory.mkdir(parents=True, exist_ok=True)
-        for value in self.env().values():
+        for name, value in self.env().items():
             # Make every tool directory exist, so a tool that refuses missing dirs does not fall
             # back to $HOME.
-            if value.startswith(str(self.home)):
+            if value.startswith(str(self.home)) and name != "GIT_CONFIG_GLOBAL":
                 Path(value).mkdir(parents=True, exist_ok=True)
+        if not self.git_config.is_file():
+            self.git_config.write_text(GIT_SETTINGS)
         return self
 
     def activate(self) -> "Workspace":
@@ -184,31 +218,19 @@ class Workspace:
     def init_project(self) -> None:
         """Make `project/` a git + DVC repository with the local remote as default (idempotent).
 
-        This is scaffolding that every module relies on; module 01 teaches what to do with it.
+        Runs the commands module 01 has the participant type (PROJECT_START), so a workspace
+        prepared for a later module holds the same repository, configuration and first commit.
         """
         project = self.project
         env = self.process_env()
-        if not (project / ".git").exists():
-            _run(["git", "init", "--quiet", "--initial-branch", "main"], project, env)
-            # The participant's own global git settings (signing, hooks) must not break the lessons.
-            _run(["git", "config", "commit.gpgsign", "false"], project, env)
-            _run(["git", "config", "tag.gpgsign", "false"], project, env)
-        if not (project / ".dvc").exists():
-            # DVC's Python API in-process: the same result as `dvc init` + `dvc remote add`, without
-            # paying for three DVC start-ups.
-            from dvc.repo import Repo
-
-            with _quiet_logger("dvc"):  # keep notebook outputs stable
-                Repo.init(str(project)).close()
-            # Written as `dvc remote add --default` would: a path relative to .dvc/, so the
-            # workspace can be moved or renamed.
-            remote = os.path.relpath(self.dvc_remote, project / ".dvc")
-            (project / ".dvc" / "config").write_text(
-                f"[core]\n    analytics = false\n    remote = local\n"
-                f"['remote \"local\"']\n    url = {remote}\n"
-            )
-            _run(["git", "add", ".dvc", ".dvcignore"], project, env)
-            _run(["git", "commit", "--quiet", "-m", "Start the clinic project: git + DVC"], project, env)
+        project.mkdir(parents=True, exist_ok=True)
+        if (project / ".git").exists() and (project / ".dvc").exists():
+            return
+        for command in PROJECT_START:
+            words = shlex.split(command)
+            if words[:2] == ["git", "init"] and (project / ".git").exists():
+                continue  # a start interrupted after `git init`: the rest completes it
+            _run(words, project, env)
 
     def __str__(self) -> str:
         return str(self.root)
@@ -228,17 +250,6 @@ def path_with_kit_tools(path: str) -> str:
     return os.pathsep.join([kit_bin, *parts])
 
 
-@contextlib.contextmanager
-def _quiet_logger(name: str):
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -251,8 +262,6 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
 
 def shell_exports(workspace: Workspace) -> str:
     """`export NAME=value` lines for a shell script (Binder's start) to enter the workspace."""
-    import shlex
-
     env = {**workspace.env(), "PATH": path_with_kit_tools(os.environ.get("PATH", ""))}
     return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in env.items())
 

@@ -8,7 +8,8 @@ need in the same form:
     production(scenario)            a scenario's logged traffic, with the labels known by a day
     drift_results(snapshot)         per column: test, score, threshold, drifted (from the tests)
     windowed_mae(frame, days)       MAE in pounds per window of request days, with label counts
-    report_link(path)               a Markdown link to a saved report, from the notebooks
+    evidence_markdown(scenario)     what monitoring saw, as a note for a pull request
+    report_link(path)               a link that opens a saved report whole, in a browser tab
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 from mlops_clinic.data import SCENARIOS
 from mlops_clinic.data.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
@@ -117,8 +119,9 @@ def windowed_mae(frame, days: int = 2, *, last_day: int | None = None):
     import numpy as np
     import pandas as pd
 
-    last_day = int(frame["day"].max()) if last_day is None else last_day
-    start = ((frame["day"] - 1) // days) * days + 1
+    day = frame["day"].astype(int)  # a log that also holds requests without a day reads it as float
+    last_day = int(day.max()) if last_day is None else last_day
+    start = ((day - 1) // days) * days + 1
     end = np.minimum(start + days - 1, last_day)
     window = [f"days {a}-{b}" if a != b else f"day {a}" for a, b in zip(start, end)]
     errors = (frame[PREDICTION] - frame[ACTUAL]).abs()
@@ -132,6 +135,41 @@ def windowed_mae(frame, days: int = 2, *, last_day: int | None = None):
     return out
 
 
+def evidence_markdown(scenario: str, *, path=None) -> str:
+    """What monitoring saw in one scenario's traffic, as a short Markdown note for the pull request
+    that proposes a model retrained on it (module 06's ci/promote.py puts the project's
+    monitoring/evidence.md in the proposal): the version that answered, requests answered and
+    refused, the features that drifted against that version's training data, and the error per
+    window of request days against its test MAE."""
+    from evidently import Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    from mlops_clinic.service import inference_log
+
+    rows = production(scenario, path=path)
+    version = served_version(rows)
+    run = training_run(version)
+    refused = len(inference_log.read_rejections(path, batch=scenario))
+    definition = data_definition()
+    snapshot = Report([DataDriftPreset()], include_tests=True).run(
+        current_data=Dataset.from_pandas(rows[list(FEATURES)], data_definition=definition),
+        reference_data=Dataset.from_pandas(reference_data(version)[list(FEATURES)],
+                                           data_definition=definition))
+    columns = drift_results(snapshot)
+    drifted = list(columns.index[columns["drifted"]])
+    lines = [f"# Monitoring evidence: {scenario} traffic, days {rows['day'].min()}-{rows['day'].max()}", "",
+             f"Answered by {MODEL_NAME} version {version} (trained on {run.data.tags['data_version']}): "
+             f"{len(rows):,} requests answered, {refused:,} refused.", "",
+             f"- Data drift: {len(drifted)} of {len(columns)} features "
+             f"(share {drift_share(snapshot):.2f}): {', '.join(drifted) or 'none'}.",
+             f"- Error once the sale prices arrived, per window of request days, against the "
+             f"version's test MAE of £{run.data.metrics['test_mae']:,.0f}:", "",
+             "| window | requests | sale prices | MAE (£) |", "|---|---|---|---|"]
+    for window, row in windowed_mae(rows).iterrows():
+        lines.append(f"| {window} | {row['requests']} | {row['labels']} | {row['MAE (£)']:,} |")
+    return "\n".join(lines) + "\n"
+
+
 def report_dir(workspace=None) -> Path:
     """The workspace's reports/ folder (made if missing)."""
     from mlops_clinic.workspace import Workspace
@@ -143,18 +181,33 @@ def report_dir(workspace=None) -> Path:
 
 
 def report_link(path: str | os.PathLike, text: str | None = None):
-    """A Markdown link to a saved report, relative to the notebooks' folder (JupyterLab opens it
-    in a tab), to display instead of inlining a report of several megabytes in the notebook."""
-    from IPython.display import Markdown
+    """A link that opens a saved report whole, in a new browser tab, to display instead of inlining
+    a report of several megabytes in the notebook.
+
+    The link goes through the Jupyter server's /files/ URL, which serves the file as it is.
+    JupyterLab's own viewer (a relative link, or the file browser) shows an HTML file without
+    running its JavaScript until you click "Trust HTML", and an Evidently report looks blank.
+    The server's root is the kit's folder (`clinic lab`, Binder); on JupyterHub its URL starts
+    with the hub's prefix for the user. A report outside that folder gets the steps instead."""
+    from html import escape
+
+    from IPython.display import HTML
 
     from mlops_clinic import paths
 
     path = Path(path).resolve()
-    relative = Path(os.path.relpath(path, paths.NOTEBOOKS_DIR)).as_posix()
-    size = path.stat().st_size / 1e6
-    return Markdown(f"[{text or path.name}]({relative}) ({size:.0f} MB, opens in a new tab)")
+    size = f"{path.stat().st_size / 1e6:.0f} MB"
+    where = f"{path.parent.name}/{path.name}"  # reports/<name>.html, in the workspace
+    if not path.is_relative_to(paths.REPO_ROOT):
+        return HTML(f"{escape(text or path.name)} ({size}): open <code>{escape(where)}</code> in "
+                    "JupyterLab's file browser, then click <b>Trust HTML</b> at the top of its tab.")
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    url = prefix.rstrip("/") + "/files/" + quote(path.relative_to(paths.REPO_ROOT).as_posix())
+    return HTML(f'<a href="{escape(url)}" target="_blank" rel="noopener">{escape(text or path.name)}</a> '
+                f"({size}, opens in a new browser tab; saved as <code>{escape(where)}</code> in "
+                "your workspace)")
 
 
 __all__ = ["ACTUAL", "FEATURES", "PREDICTION", "SCENARIOS", "data_definition", "drift_results",
-           "drift_share", "production", "reference_data", "report_dir", "report_link",
+           "drift_share", "evidence_markdown", "production", "reference_data", "report_dir", "report_link",
            "served_version", "training_run", "windowed_mae"]

@@ -9,6 +9,7 @@
                       private folders, so no other local user can make the services run code
     inference_log.py  the log: writing (the service) and reading (monitoring)
     replay.py         the traffic scenarios replayed through the service; late labels
+    hot_swap.py       module 04's challenger and hot-swap traffic, replayed (the hot_swap stage)
     bentofile.yaml    `bentoml build` configuration of the model server
 
 Serve them from the workspace's project (a notebook does it with mlops_clinic.servers):
@@ -56,6 +57,7 @@ request id is `<scenario>-<house_id>`, so `replay.record_outcomes(scenario, unti
 datasets/traffic/<scenario>_labels.csv into outcomes; `until_day` keeps only the labels known by
 then (late labels).
 
-The `inference_log` stage (`stages.ensure("inference_log")`) fills the log with all four scenarios
-and all their outcomes when module 05 is opened first.
+The `inference_log` stage (`stages.ensure("inference_log")`) fills the log with lesson 04's first
+requests and all four scenarios with all their outcomes, and the `hot_swap` stage adds the
+"hot-swap" traffic, when module 05 is opened first.
 """

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Callable
 
 MAX_BODY_BYTES = 1_000_000  # about 4,000 houses of JSON; a batch is limited to 1,000 anyway
@@ -63,6 +64,32 @@ def quiet_client_errors() -> None:
         logger.addFilter(QuietClientErrors())
 
 
+# BentoML sends pydantic's errors without their context or input, so the limits are read back from
+# pydantic's own message ("Input should be less than or equal to 16000") and said plainly.
+BOUNDS = {
+    "greater_than_equal": (r"greater than or equal to (\S+)", "must be at least {}"),
+    "less_than_equal": (r"less than or equal to (\S+)", "must be at most {}"),
+    "literal_error": (r"^Input should be (.+)$", "must be exactly {}"),
+    "too_long": (r"at most (\d+) items.*, not (\d+)$",
+                 "has {1} items, and at most {0} are taken in one request: split it into "
+                 "smaller batches"),
+}
+
+
+def readable_number(text: str) -> str:
+    """'16000' -> '16,000'; anything else as it is."""
+    return f"{int(text):,}" if text.lstrip("-").isdigit() else text
+
+
+def bound(kind: str, msg: str) -> str:
+    """A limit pydantic reported, in words; pydantic's message if it cannot be read."""
+    pattern, sentence = BOUNDS[kind]
+    found = re.search(pattern, msg)
+    if found is None:
+        return msg
+    return sentence.format(*(readable_number(group) for group in found.groups()))
+
+
 def where(loc) -> str:
     """('houses', 3, 'mainroad') -> 'houses[3].mainroad'."""
     text = ""
@@ -83,8 +110,10 @@ def describe(errors: list[dict[str, Any]]) -> str:
     for e in errors[:MAX_LISTED]:
         kind, msg = e.get("type", ""), e.get("msg", "")
         loc = e.get("loc", ())
-        if kind == "too_long":
-            msg = f"{msg}; split it into smaller batches"
+        if kind in BOUNDS:
+            msg = bound(kind, msg)
+            if kind == "too_long" and "split it" not in msg:
+                msg = f"{msg}; split it into smaller batches"
         elif kind == "extra_forbidden" and len(loc) == 1:
             msg = "is not a field of this request; check the spelling"
         elif kind == "missing" and len(loc) == 1:

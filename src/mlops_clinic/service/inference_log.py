@@ -239,6 +239,19 @@ def counts(path=None):
         GROUP BY batch ORDER BY batch""")
 
 
+def has_batch(path, batch: str) -> bool:
+    """True if the log at `path` holds at least one answered request of `batch`."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        try:
+            return db.execute("SELECT 1 FROM predictions WHERE batch = ? LIMIT 1",
+                              (batch,)).fetchone() is not None
+        except sqlite3.OperationalError:
+            return False
+
+
 def has_scenarios(path, scenarios: Iterable[str]) -> bool:
     """True if every scenario was replayed and its outcomes recorded."""
     path = Path(path)

@@ -223,27 +223,37 @@ def record_outcomes(scenario: str, until_day: int | None = None, log=None) -> in
     return log.add_outcomes(outcomes_of(scenario, until_day))
 
 
-def replay_in_process(path=None, scenarios=SCENARIOS) -> dict[str, str]:
-    """Every scenario missing from the inference log at `path` (default: log_path()), through the
-    prediction service's ASGI app in this process (the model server too), with all outcomes:
-    what the `inference_log` stage does."""
-    import os
+def test_client_class():
+    """starlette's TestClient, which calls an ASGI app in this process (no server, no port)."""
     import warnings
 
-    from mlops_clinic.service import inference_log
-
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # starlette's TestClient deprecation notice
+        # It announces, on import, that it will need the httpx2 package in a later release.
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
         from starlette.testclient import TestClient
+    return TestClient
 
-        from mlops_clinic.service.prediction import PredictionService
 
+def replay_in_process(path=None, scenarios=SCENARIOS, first: list[dict] = ()) -> dict[str, str]:
+    """Every scenario missing from the inference log at `path` (default: log_path()), through the
+    prediction service's ASGI app in this process (the model server too), with all outcomes:
+    what the `inference_log` stage does. `first`: request bodies posted to /estimate before the
+    scenarios, whatever the answers (module 04's first requests, refusals included)."""
+    import os
+
+    from mlops_clinic.service import inference_log
+    from mlops_clinic.service.prediction import PredictionService
+
+    TestClient = test_client_class()
     path = str(path or inference_log.log_path())
     saved = os.environ.get(inference_log.LOG_ENV_VAR)
     os.environ[inference_log.LOG_ENV_VAR] = path  # the service in this process logs there
     done: dict[str, str] = {}
     try:
         with TestClient(PredictionService.to_asgi()) as client:
+            if first and inference_log.shared(path).find(first[0]["request_id"]) is None:
+                for body in first:
+                    _post(client, "/estimate", body)
             for scenario in scenarios:
                 if not inference_log.has_scenarios(path, [scenario]):
                     done[scenario] = str(replay_batched(client, scenario))

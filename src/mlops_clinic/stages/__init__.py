@@ -44,17 +44,19 @@ def stage(name: str, description: str, *, requires: tuple[str, ...] = (),
     return register
 
 
-def ensure(name: str, workspace: Workspace | None = None) -> list[str]:
+def ensure(name: str, workspace: Workspace | None = None, *,
+           starting: Callable[[Stage], None] | None = None) -> list[str]:
     """Make sure stage `name` and everything it requires exist; returns the stages built now.
 
     Holds the workspace's lock meanwhile: another process preparing the same workspace (a second
-    notebook, the BentoML launcher card) waits, then finds the stages done.
+    notebook, the BentoML launcher card) waits, then finds the stages done. `starting` is told of
+    each stage before it is built (a notebook's setup says what it is waiting for).
     """
     workspace = workspace or Workspace.resolve()
     _known(name)
     built: list[str] = []
     with workspace_lock(workspace, f"stage {name}") as lock:
-        _ensure(name, workspace, built, chain=(), lock=lock)
+        _ensure(name, workspace, built, chain=(), lock=lock, starting=starting)
     return built
 
 
@@ -64,16 +66,18 @@ def _known(name: str) -> None:
 
 
 def _ensure(name: str, workspace: Workspace, built: list[str], chain: tuple[str, ...],
-            lock: Holding) -> None:
+            lock: Holding, starting: Callable[[Stage], None] | None) -> None:
     _known(name)
     if name in chain:
         raise StageError(f"Stages require each other in a loop: {' -> '.join(chain + (name,))}",
                          fix="change the `requires` of one of them in mlops_clinic/stages/")
     current = STAGES[name]
     for requirement in current.requires:
-        _ensure(requirement, workspace, built, chain + (name,), lock)
+        _ensure(requirement, workspace, built, chain + (name,), lock, starting)
     if not current.is_done(workspace):
         lock.doing(f"stage {name}")
+        if starting is not None:
+            starting(current)
         current.build(workspace)
         built.append(name)
 

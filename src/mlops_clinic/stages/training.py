@@ -1,8 +1,10 @@
 """Module 01's pipeline and module 02's champion.
 
-`pipeline`: the project template (dvc.yaml, params.yaml, src/) installed and committed, the model
-switched to gradient boosting as module 01 does, `dvc repro` run and its results committed and
-pushed. Its train stage logs to MLflow and registers a version of `house-price`.
+`pipeline`: what lesson 01 builds after the data releases, replayed with the commands the
+participant types (PIPELINE): the stage scripts and params.yaml from the template, dvc.yaml written
+by `dvc stage add`, the linear model reproduced and committed (it registers the first version of
+`house-price`), the setting switched to gradient boosting, reproduced (the next version), committed
+and pushed. The same commits with the same messages, in the same order.
 
 `champion`: the version that the pipeline registered for the project's HEAD gets the alias
 `champion` and a model card, as module 02 does. Later modules call `ensure("champion")`.
@@ -11,20 +13,18 @@ pushed. Its train stage logs to MLflow and registers a version of `house-price`.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 from mlops_clinic.names import CHAMPION as ALIAS
-from mlops_clinic.names import EXPERIMENT, MODEL_NAME
+from mlops_clinic.names import EXPERIMENT, MODEL_NAME  # noqa: F401 (the stages' names)
 from mlops_clinic.stages import module_needs, stage
-from mlops_clinic.project import commit, git_ok, run
+from mlops_clinic.project import git_ok, replay, run
 from mlops_clinic.stages.data import DATA_FILE, on_main, restore_data
 from mlops_clinic.workspace import Workspace
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "project_template"
-# Module 01 changes this one setting after the first run: linear -> gradient boosting.
-MODEL_SETTING = ("model: linear", "model: gradient_boosting")
-RESULTS = ["dvc.lock", "metrics.json", "models", "data/.gitignore"]
 
 
 def files_in(template: Path) -> list[str]:
@@ -44,34 +44,81 @@ def copy_into(template: Path, project: Path) -> list[str]:
 
 
 def template_files() -> list[str]:
-    """The pipeline's files, relative to the project (dvc.yaml, params.yaml, src/...)."""
+    """The files a colleague wrote for the pipeline, relative to the project (params.yaml, src/...)."""
     return files_in(TEMPLATE)
 
 
-def install_template(project: Path) -> list[str]:
-    """Copy the pipeline's code into the project (overwriting what is there); returns the files."""
+def install_scripts(project: Path) -> list[str]:
+    """Copy the pipeline's scripts and settings into the project (overwriting what is there); returns
+    the files. The participant writes dvc.yaml; the code it runs is a colleague's."""
     return copy_into(TEMPLATE, project)
 
 
-def use_gradient_boosting(project: Path) -> None:
-    """The edit module 01 makes to params.yaml."""
+def use_model(project: Path, name: str) -> None:
+    """Set `train.model` in params.yaml, the edit lesson 01 makes after the first run."""
     params = Path(project) / "params.yaml"
-    params.write_text(params.read_text().replace(*MODEL_SETTING))
+    params.write_text(re.sub(r"^(  model: )\w+", rf"\g<1>{name}", params.read_text(), count=1, flags=re.M))
 
 
-@stage("pipeline", "the pipeline (prepare, train, evaluate) committed, reproduced and pushed",
-       requires=("data_v2",),
-       is_done=lambda ws: git_ok(ws, "ls-files", "--error-unmatch", "dvc.yaml", "dvc.lock"))
+# Lesson 01's pipeline, as the participant types it, in groups that each end with a commit (the
+# group is done when its commit message is in the history). Python steps are what a lesson cell does.
+PIPELINE = (
+    ("Pipeline as code: prepare, train, evaluate", (
+        install_scripts,
+        "dvc stage add -n prepare -p prepare -d src/prepare.py -d src/schema.py -d data/houses.csv "
+        "-o data/prepared python src/prepare.py",
+        "mkdir -p models",
+        "dvc stage add -n train -p train,mlflow -d src/train.py -d src/model.py -d src/lineage.py "
+        "-d data/prepared -o models/model.pkl -O models/run.json python src/train.py",
+        "dvc stage add -n evaluate -d src/evaluate.py -d src/model.py -d models/model.pkl "
+        "-d data/prepared -M metrics.json python src/evaluate.py",
+        "git add dvc.yaml params.yaml src data/.gitignore models/.gitignore",
+        'git commit --quiet -m "Pipeline as code: prepare, train, evaluate"',
+    )),
+    ("Pipeline results: linear model", (
+        "dvc repro",
+        "git add dvc.lock metrics.json models/run.json",
+        'git commit --quiet -m "Pipeline results: linear model"',
+    )),
+    ("Train with gradient boosting", (
+        lambda project: use_model(project, "gradient_boosting"),
+        'git commit --quiet -am "Train with gradient boosting"',
+    )),
+    ("Pipeline results: gradient boosting", (
+        "dvc repro",
+        "git add dvc.lock metrics.json models/run.json",
+        'git commit --quiet -m "Pipeline results: gradient boosting"',
+        "dvc push",
+    )),
+)
+
+
+def committed_messages(ws: Workspace) -> set[str]:
+    """The subjects of the commits on main (empty before the first commit)."""
+    if not git_ok(ws, "rev-parse", "--verify", "--quiet", "main"):
+        return set()
+    return set(run(ws, "git", "log", "main", "--format=%s").splitlines())
+
+
+def _pipeline_is_done(ws: Workspace) -> bool:
+    # The groups run in order, so the last one's commit means the lesson's pipeline is complete.
+    return PIPELINE[-1][0] in committed_messages(ws)
+
+
+@stage("pipeline", "lesson 01's pipeline written, reproduced with the linear model, then with "
+       "gradient boosting, committed and pushed", requires=("data_v2",), is_done=_pipeline_is_done)
 def build_pipeline(ws: Workspace) -> None:
     on_main(ws)
     if not (ws.project / DATA_FILE).is_file():  # deleted (module 01's disaster drill, interrupted)
         restore_data(ws)
-    install_template(ws.project)
-    use_gradient_boosting(ws.project)
-    commit(ws, "dvc.yaml", "params.yaml", "src", message="Pipeline as code: prepare, train, evaluate")
-    run(ws, "dvc", "repro", "--quiet")
-    commit(ws, *RESULTS, message="Pipeline results: gradient boosting")
-    run(ws, "dvc", "push", "--quiet")
+    done = committed_messages(ws)
+    for message, steps in PIPELINE:
+        if message in done:
+            continue
+        if message == PIPELINE[0][0]:
+            # A dvc.yaml left uncommitted by an interrupted lesson: `dvc stage add` writes it anew.
+            (ws.project / "dvc.yaml").unlink(missing_ok=True)
+        replay(ws, steps)
 
 
 def client(ws: Workspace):

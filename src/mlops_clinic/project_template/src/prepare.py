@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from mlops_clinic.data import read_csv, validate  # the schema: the data contract of the project
+from schema import read_csv, validate  # the data contract of the project (src/schema.py)
 
 DATA = Path("data/houses.csv")
 OUT = Path("data/prepared")

@@ -5,6 +5,9 @@ commit lands on the branch, and the branch's pull request is the proposal a pers
     python ci/promote.py            # propose the candidate of models/run.json
     python ci/promote.py --adopt    # first time only: declare the registry's current champion
 
+The proposal's message carries what a reviewer needs: the gate passed, the test MAE, and the latest
+monitoring evidence (monitoring/evidence.md, committed with the data release it led to).
+
 Nothing here changes what is served. Once the promotion is merged into main, the reconcile step
 (deploy/reconcile.py) makes the service serve what deploy/champion.yaml says.
 """
@@ -17,6 +20,7 @@ from pathlib import Path
 import yaml
 
 DESIRED = Path("deploy/champion.yaml")
+EVIDENCE = Path("monitoring/evidence.md")
 RESULTS = ["dvc.lock", "metrics.json", "models/run.json"]
 HEADER = """\
 # Desired state: the model version the service must serve. Change it only in a reviewed commit
@@ -66,6 +70,8 @@ def propose() -> int:
     metrics = json.loads(Path("metrics.json").read_text())
     message = (f"Promote {model} version {version} (was {current['model']} version {current['version']})\n\n"
                f"It passed the quality gate (tests/). Test MAE £{metrics['test']['mae']:,.0f}.")
+    if EVIDENCE.is_file():
+        message += f"\n\nThe latest monitoring evidence ({EVIDENCE}):\n\n{EVIDENCE.read_text().strip()}"
     write_and_commit(model, version, message, *RESULTS)
     print(f"Proposed: {model} version {version} replaces version {current['version']} in {DESIRED}, "
           f"committed on branch {git('branch', '--show-current')}. Review and merge it to deploy it.")

@@ -20,8 +20,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from schema import EXAMPLE_HOUSE  # noqa: E402 (the project's data contract)
 
 ALIAS = "champion"
 
@@ -34,10 +38,7 @@ def desired_state() -> dict:
 
 def served_version(service: str) -> str:
     """Ask the service for one estimate; every answer names the model version that made it."""
-    from mlops_clinic.data import COLUMNS, FEATURES
-
-    house = {name: COLUMNS[name].example for name in FEATURES}
-    request = urllib.request.Request(f"{service}/predict", data=json.dumps({"house": house}).encode(),
+    request = urllib.request.Request(f"{service}/predict", data=json.dumps({"house": EXAMPLE_HOUSE}).encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as answer:
         return str(json.load(answer)["model_version"])

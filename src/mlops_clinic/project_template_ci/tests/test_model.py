@@ -2,9 +2,9 @@
 
 The candidate is what the pipeline just trained (models/model.pkl). The champion is the version
 that deploy/champion.yaml names, from the MLflow registry. Both are scored on the same trusted
-houses: the test split of the data release the champion was trained on, read back
-with DVC. A faulty new
-data release therefore cannot lower the bar it is judged against. Thresholds: tests/gate.yaml.
+houses: the test split of the data release the champion was trained on, read back with DVC. A
+faulty new data release therefore cannot lower the bar it is judged against. Thresholds:
+tests/gate.yaml.
 
     python -m pytest tests -q
 """
@@ -22,6 +22,7 @@ import yaml
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "src"))
 from model import CATEGORICAL, FEATURES, TARGET, build_model  # noqa: E402
+from schema import CATEGORIES, validate  # noqa: E402
 
 GATE = yaml.safe_load((PROJECT / "tests" / "gate.yaml").read_text())
 
@@ -87,25 +88,24 @@ def test_not_worse_than_the_champion(candidate, champion, champion_version, trus
                            f"{GATE['champion_tolerance']:+.0%}")
 
 
-def test_more_area_never_lowers_the_price_much(candidate, trusted):
-    """Invariance: the true price rises with the floor area, so a model that prices a bigger house
-    much lower has learnt noise. Trees extrapolate in steps where houses are few: a small share of
-    exceptions is allowed (tests/gate.yaml)."""
+def test_more_area_never_lowers_the_price(candidate, trusted):
+    """Invariance: all else equal, a bigger house is never cheaper. A tree model that is not told
+    so learns steps from noise where houses are few, and prices some bigger houses lower; a model
+    given the rule as a monotonic constraint (monotone_boosting in src/model.py) cannot break it."""
     estimates = candidate.predict(trusted[FEATURES])
     bigger = trusted.assign(area=(trusted["area"] * (1 + GATE["area_step"])).round().clip(upper=16_000))
     falls = (estimates - candidate.predict(bigger[FEATURES])) / estimates
     share = float((falls > GATE["max_drop"]).mean())
+    fall = "fall" if GATE["max_drop"] == 0 else f"fall by more than {GATE['max_drop']:.0%}"
     require(share <= GATE["max_houses_share"], (
-        f"with {GATE['area_step']:.0%} more area, {share:.1%} of the estimates fall by more than "
-        f"{GATE['max_drop']:.0%} (allowed: {GATE['max_houses_share']:.0%}); the worst by {falls.max():.0%}"))
+        f"with {GATE['area_step']:.0%} more area, {share:.1%} of the estimates {fall} (allowed: "
+        f"{GATE['max_houses_share']:.0%}); the worst by {falls.max():.0%}"))
 
 
 def test_model_knows_exactly_the_categories_the_service_accepts(candidate):
     """Training/serving skew: BridgeAI's service sent 'YES' where the model had learnt 'yes', and
     the one-hot encoder silently priced the house as neither. The model's categories must be the
     schema's, which the service enforces, so nothing it accepts is unknown to the model."""
-    from mlops_clinic.data import CATEGORIES
-
     encoder = candidate.named_steps["prepare"].named_transformers_["categories"]
     learnt = {column: sorted(values) for column, values in zip(CATEGORICAL, encoder.categories_)}
     expected = {column: sorted(CATEGORIES[column]) for column in CATEGORICAL}
@@ -114,8 +114,6 @@ def test_model_knows_exactly_the_categories_the_service_accepts(candidate):
 
 
 def test_upper_case_yes_is_refused_before_the_model(trusted):
-    from mlops_clinic.data import validate
-
     skewed = trusted.head(3).assign(mainroad="YES")
     problems = validate(skewed, source="request")
     require(any("mainroad" in str(problem) for problem in problems),
