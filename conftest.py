@@ -79,6 +79,14 @@ def pytest_runtest_setup(item):
         _back_to_the_session_workspace()
 
 
+@pytest.fixture(scope="session")
+def session_workspace() -> Workspace:
+    """The test session's workspace (one per xdist worker), active in every test module. BentoML
+    fixes its model store at first use in a process, so everything in-process that serves or
+    imports a model (the service tests, the checks of modules 03 and 04) works in this one."""
+    return Workspace(_worker_root() / "session" / "workspace")
+
+
 @pytest.fixture
 def workspace(tmp_path) -> Workspace:
     """A fresh, empty workspace for one test (directory name 'workspace', as in the repository)."""
