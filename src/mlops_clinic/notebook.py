@@ -25,6 +25,7 @@ def setup(module: str, workspace: str | os.PathLike | None = None, *, quiet: boo
     built = []
     for needed in stages.needs_of(module):
         built += stages.ensure(needed, ws, starting=None if quiet else _say_building)
+    stages.start_module(module, ws)
     os.chdir(ws.project)
     if not quiet:
         # Only stable text here: this output is compared by nbval.

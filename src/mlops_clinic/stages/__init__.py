@@ -94,6 +94,24 @@ def needs_of(module: str) -> tuple[str, ...]:
     return MODULE_NEEDS.get(module, ("project",))
 
 
+# A lesson that rewrites the project's history (merges, reverts) puts it back where the lesson
+# started when it runs again, so each step means the second time what it meant the first.
+MODULE_STARTS: dict[str, Callable[[Workspace], None]] = {}
+
+
+def module_start(module: str):
+    """Register `fn(ws)`, run by the module's setup cell after its stages are built."""
+    def register(fn: Callable[[Workspace], None]) -> Callable[[Workspace], None]:
+        MODULE_STARTS[module] = fn
+        return fn
+    return register
+
+
+def start_module(module: str, ws: Workspace) -> None:
+    if module in MODULE_STARTS:
+        MODULE_STARTS[module](ws)
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m mlops_clinic.stages STAGE...`: prepare a workspace ahead of time (Binder's postBuild)."""
     import argparse

@@ -19,8 +19,8 @@ import subprocess
 from pathlib import Path
 
 from mlops_clinic.names import MODEL_NAME
-from mlops_clinic.project import StageError, git_ok, replay, run
-from mlops_clinic.stages import module_needs, stage
+from mlops_clinic.project import StageError, git_ok, replay, run, tag_exists
+from mlops_clinic.stages import module_needs, module_start, stage
 from mlops_clinic.stages.data import on_main
 from mlops_clinic.stages.serving import _in_workspace
 from mlops_clinic.stages.training import client, committed_messages, copy_into, files_in
@@ -161,3 +161,23 @@ def build_gitops(ws: Workspace) -> None:
 
 
 module_needs("06", "retrained")
+
+# Where lesson 06 started: main as module 05 left it, and the champion then (in the tag's message).
+START_TAG = "lesson-06-start"
+
+
+@module_start("06")
+def back_to_where_lesson_06_started(ws: Workspace) -> None:
+    """The first time, tag main and note the champion. Run again, the lesson would find its merge
+    done and nothing to promote, and `git revert -m 1 HEAD` would have no merge to undo: main goes
+    back to the tag, its data to that commit's, and the alias to the champion of then."""
+    if not tag_exists(ws, START_TAG):
+        on_main(ws)
+        champion = client(ws).get_model_version_by_alias(MODEL_NAME, "champion").version
+        run(ws, "git", "tag", "-a", START_TAG, "-m", f"champion {champion}", "main")
+        return
+    run(ws, "git", "switch", "--quiet", "--discard-changes", "main")
+    run(ws, "git", "reset", "--quiet", "--hard", START_TAG)
+    run(ws, "dvc", "checkout", "--quiet")
+    champion = run(ws, "git", "tag", "-l", "--format=%(contents:subject)", START_TAG).split()[-1]
+    client(ws).set_registered_model_alias(MODEL_NAME, "champion", champion)
