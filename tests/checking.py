@@ -32,3 +32,16 @@ def activated_workspace(folder, stage: str, enter: str = "project"):
         os.chdir(previous)
         os.environ.clear()
         os.environ.update(saved)
+
+
+def course_question_count() -> int:
+    """Every question of the course, counted from the modules' QUESTIONS (an open question added
+    to a module adds one): the total the progress tables print."""
+    import importlib
+    import pkgutil
+
+    import mlops_clinic.checks as checks_package
+
+    return sum(len(importlib.import_module(f"mlops_clinic.checks.{info.name}").QUESTIONS)
+               for info in pkgutil.iter_modules(checks_package.__path__)
+               if info.name.startswith("m") and info.name[1:].isdigit())

@@ -364,10 +364,13 @@ def test_grading_reports_each_question_per_participant(tmp_path, no_process_left
     assert rows["mixed"]["m00.q1"] == "correct"
     assert rows["mixed"]["m00.q2"].startswith("error: KeyError")
     assert rows["mixed"]["m00.q3"] == "not attempted"  # the notebook ran on past the error
-    assert [rows[p]["correct"] for p in ("blank", "mixed", "right")] == ["0", "1", "3"]
+    # The open question (q4): all its rules met in the solution, not attempted in the exercise.
+    assert (rows["right"]["m00.q4"], rows["blank"]["m00.q4"]) == ("correct", "not attempted")
+    assert [rows[p]["correct"] for p in ("blank", "mixed", "right")] == ["0", "1", "4"]
     assert all(rows[p]["status"] == "ok" for p in rows)
     html = (out / "grades.html").read_text()
-    assert "3 participant(s), 3 notebook(s); 4 of 9 question outcomes correct" in html
+    assert "3 participant(s), 3 notebook(s); 5 of 12 question outcomes correct" in html
+    assert "m00.q4" in (out / "rubric.html").read_text()
     assert (out / "summary.csv").exists()
     assert {p: p.read_bytes() for p in subs.rglob("*.ipynb")} == before  # submissions untouched
 

@@ -267,3 +267,169 @@ def test_q2_an_annotated_tag_and_plausible_misnamings(sandbox):
     _assert(q2.evaluate("data-v1.0.0\n"), Status.CORRECT)
     _assert(q2.evaluate("data-v1.0"), Status.WRONG, "data-vMAJOR.MINOR.PATCH")
     _assert(q2.evaluate("data_v1.0.0"), Status.WRONG, "data-vMAJOR.MINOR.PATCH")
+
+
+# --- the open question: what goes in git, what goes in DVC (issue 15) --------------------------------
+
+REASONS = ("listings.csv is 3.6 MB and grows with every survey, so DVC keeps it out of every clone; "
+           "the settings and the data card are a few lines that a reviewer should read as a diff.")
+LISTINGS, REGIONS = "survey/listings.csv", "survey/regions.csv"
+TEXT = ["survey/settings.yaml", "survey/README.md"]
+
+
+@pytest.fixture
+def survey(workspace, monkeypatch):
+    from mlops_clinic.checks.m01 import new_survey_project
+
+    monkeypatch.setenv(WORKSPACE_ENV_VAR, str(workspace.root))
+    path = new_survey_project(workspace)
+    monkeypatch.chdir(path)
+    return path
+
+
+def _rules(outcome):
+    """{rule's words: its note} for the rules missed, to name exactly which one a mistake breaks."""
+    return {r.says.split(":")[0].split(" (")[0]: r.note for r in outcome.rules if not r.met}
+
+
+LARGE_IN_DVC = "every file over 1 MB is tracked by DVC"
+HISTORY = "no commit holds a file over 1 MB"
+TEXT_IN_GIT = "the settings and the data card are committed to git, where a review shows each change"
+CLEAN = "git status and dvc status are clean"
+CLONE = "a fresh git clone followed by dvc pull gives back every file of survey/, byte for byte"
+
+
+def deliver(to_dvc=(LISTINGS,), push=True):
+    """The work of a participant: DVC for `to_dvc`, git for the rest, one commit, the data pushed."""
+    from mlops_clinic.checks.m01 import survey_files
+
+    dvc("add", *to_dvc)
+    git("add", *[name for name in survey_files() if name not in to_dvc],
+        *[f"{name}.dvc" for name in to_dvc], "survey/.gitignore")
+    git("commit", "--quiet", "-m", "The partner survey: listings in DVC, the rest in git")
+    if push:
+        dvc("push")
+
+
+def test_q6_not_attempted_and_the_solution(survey):
+    from mlops_clinic.checks.m01 import q6
+
+    _assert(q6.evaluate(____, ____), Status.NOT_ATTEMPTED)
+    _assert(q6.evaluate(____), Status.NOT_ATTEMPTED)  # the reasons forgotten altogether
+    _assert(q6.evaluate(survey, ____), Status.NOT_ATTEMPTED)
+    before = q6.evaluate(survey, REASONS)  # nothing done yet: every work rule has something to say
+    _assert(before, Status.WRONG, "survey/listings.csv (3.6 MB) is not tracked by DVC")
+    assert set(_rules(before)) == {LARGE_IN_DVC, TEXT_IN_GIT, CLEAN, CLONE}
+    deliver()
+    outcome = q6.evaluate(survey, REASONS)
+    _assert(outcome, Status.CORRECT, "6 of 6 rules met (8 of 8 points)")
+    assert outcome.justification == REASONS
+    _assert(q6.evaluate(".", REASONS), Status.CORRECT)  # the project as a path relative to it
+    _assert(q6.evaluate(str(survey), REASONS), Status.CORRECT)
+
+
+def test_q6_the_lookup_table_in_dvc_too_is_also_good(survey):
+    from mlops_clinic.checks.m01 import q6
+
+    deliver(to_dvc=(LISTINGS, REGIONS))
+    _assert(q6.evaluate(survey, REASONS), Status.CORRECT)
+
+
+def test_q6_text_first_then_the_data_with_autostage_and_a_named_remote_is_also_good(survey):
+    from mlops_clinic.checks.m01 import q6
+
+    git("add", *TEXT, REGIONS)
+    git("commit", "--quiet", "-m", "The survey's settings, data card and regions")
+    dvc("config", "core.autostage", "true")  # dvc add stages its pointer and .gitignore itself
+    dvc("add", LISTINGS)
+    dvc("push", "-r", "storage")
+    git("add", ".dvc/config")
+    git("commit", "--quiet", "-m", "The listings, tracked by DVC")
+    _assert(q6.evaluate(survey, REASONS), Status.CORRECT)
+
+
+def test_q6_everything_in_git_misses_dvc_and_the_small_history(survey):
+    from mlops_clinic.checks.m01 import q6
+
+    git("add", "survey")
+    git("commit", "--quiet", "-m", "The survey, all in git")
+    outcome = q6.evaluate(survey, REASONS)
+    _assert(outcome, Status.WRONG, "4 of 6 rules met (5 of 8 points)")
+    missed = _rules(outcome)
+    assert list(missed) == [LARGE_IN_DVC, HISTORY], missed
+    assert missed[LARGE_IN_DVC].startswith("survey/listings.csv (3.6 MB) is not tracked by DVC: dvc add")
+    assert missed[HISTORY].startswith("git's history holds survey/listings.csv (3.6 MB)")
+
+
+def test_q6_the_whole_folder_in_dvc_hides_the_reviewed_text(survey):
+    from mlops_clinic.checks.m01 import q6
+
+    dvc("add", "survey")
+    git("add", "survey.dvc", ".gitignore")
+    git("commit", "--quiet", "-m", "The survey as one DVC folder")
+    dvc("push")
+    missed = _rules(q6.evaluate(survey, REASONS))
+    assert list(missed) == [TEXT_IN_GIT], missed
+    assert missed[TEXT_IN_GIT].startswith("survey/settings.yaml is tracked by DVC, so a review")
+
+
+def test_q6_no_push_leaves_the_clone_without_the_listings(survey):
+    from mlops_clinic.checks.m01 import q6
+
+    deliver(push=False)
+    missed = _rules(q6.evaluate(survey, REASONS))
+    assert list(missed) == [CLONE], missed
+    assert missed[CLONE] == ("a fresh clone has no survey/listings.csv, even after dvc pull: the "
+                             "remote lacks its data, dvc push.")
+
+
+def test_q6_data_committed_then_moved_to_dvc_stays_in_the_history(survey):
+    from mlops_clinic.checks.m01 import q6
+
+    git("add", "survey")
+    git("commit", "--quiet", "-m", "The survey, all in git")
+    git("rm", "--quiet", "--cached", LISTINGS)
+    deliver()
+    missed = _rules(q6.evaluate(survey, REASONS))
+    assert list(missed) == [HISTORY], missed
+    assert "every clone downloads it, even after git rm" in missed[HISTORY]
+
+
+def test_q6_data_changed_after_its_push_or_a_stray_file_is_not_clean(survey):
+    from mlops_clinic.checks.m01 import q6
+
+    deliver()
+    with open(LISTINGS, "a") as listings:  # a row added by hand after the push
+        listings.write("H999999,4000,3,1,2,yes,no,no,no,no,1,no,furnished,450000\n")
+    missed = _rules(q6.evaluate(survey, REASONS))
+    assert list(missed) == [CLEAN], missed
+    assert missed[CLEAN].startswith("dvc status lists changes (survey/listings.csv.dvc)")
+    dvc("checkout", "--force")
+    Path("notes.txt").write_text("to do: ask the partner about withdrawn houses\n")
+    missed = _rules(q6.evaluate(survey, REASONS))
+    assert missed == {CLEAN: "git status is not clean (notes.txt): commit what belongs to the project, "
+                             "delete what does not."}, missed
+
+
+def test_q6_a_file_changed_before_tracking_is_named(survey):
+    from mlops_clinic.checks.m01 import q6
+
+    Path(REGIONS).write_text("region,name,agency\n")  # the lookup table emptied before tracking
+    deliver()
+    missed = _rules(q6.evaluate(survey, REASONS))
+    assert list(missed) == [CLONE], missed
+    assert missed[CLONE].startswith("survey/regions.csv in a fresh clone is not the file the partner sent")
+
+
+def test_q6_short_reasons_and_an_answer_of_the_wrong_kind(survey, workspace):
+    from mlops_clinic.checks.m01 import new_sandbox, q6
+
+    deliver()
+    short = q6.evaluate(survey, "DVC for big files.")
+    _assert(short, Status.WRONG, "your reasons have 4 word(s)")
+    assert [r.met for r in short.rules] == [True] * 5 + [False]
+    wrong_kind = q6.evaluate(42, REASONS)
+    _assert(wrong_kind, Status.WRONG, "expected the path of your project", "got 42")
+    assert "Traceback" not in wrong_kind.text()
+    other = new_sandbox(workspace)
+    _assert(q6.evaluate(other, REASONS), Status.WRONG, "sandbox-01/ is not the project of this question")

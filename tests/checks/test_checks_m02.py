@@ -366,3 +366,200 @@ def test_q4_one_run_registered_twice_is_named(world):
     mlflow.register_model(f"runs:/{good}/model", SANDBOX_MODEL)
     MlflowClient().set_registered_model_alias(SANDBOX_MODEL, "champion", first)
     _assert(q4.evaluate(first), Status.WRONG, "same run", "linear run")
+
+
+# --- the open question: choose a model for the agents' constraints (issue 15) --------------------------
+
+REASONS = ("Monotone boosting is as close as gradient boosting on the 135 expensive validation houses "
+           "(about £82,000 off) and never values a bigger house lower, so an agent can explain it.")
+MONOTONE = {"max_iter": 300, "learning_rate": 0.05, "max_depth": 3}
+_FITTED = {}
+
+ALIAS = "the alias 'candidate' is on the version chosen"
+TRACEABLE = "its run is traceable"
+BEATS_LINEAR = "on unseen houses priced at £600,000 or more, it beats the linear model"
+MONOTONIC = "it never values a bigger house lower"
+ON_VALIDATION = "the choice was made on validation"
+
+
+def _missed(outcome):
+    """The rules a candidate missed, by the start of their rubric line, with their notes."""
+    starts = (ALIAS, TRACEABLE, BEATS_LINEAR, MONOTONIC, ON_VALIDATION, "says why")
+    return {next(s for s in starts if r.says.startswith(s)): r.note for r in outcome.rules if not r.met}
+
+
+def _fitted(splits, kind, settings):
+    """One fitted model per kind and settings for the whole module: boosting takes seconds to fit."""
+    from model import FEATURES, TARGET, build_model
+
+    key = (kind if isinstance(kind, str) else id(kind), tuple(sorted(settings.items())))
+    if key not in _FITTED:
+        model = build_model(kind, **settings) if isinstance(kind, str) else kind
+        _FITTED[key] = model.fit(splits["train"][FEATURES], splits["train"][TARGET])
+    return _FITTED[key]
+
+
+def candidate(splits, kind="monotone_boosting", settings=MONOTONE, *, expensive_on=("val",),
+              name="val_mae_over_600k", tags=True, alias=True):
+    """A candidate as a participant would track and register it; returns its version."""
+    import mlflow
+    from lineage import data_lineage
+    from mlflow import MlflowClient
+    from model import FEATURES, TARGET
+    from sklearn.metrics import mean_absolute_error
+
+    fitted = _fitted(splits, kind, settings)
+    mlflow.set_experiment("house-price")
+    with mlflow.start_run(run_name="open question") as run:
+        mlflow.log_params({"model": kind if isinstance(kind, str) else "custom", **settings})
+        val = splits["val"]
+        mlflow.log_metric("val_mae", mean_absolute_error(val[TARGET], fitted.predict(val[FEATURES])))
+        for split in expensive_on:
+            rows = splits[split][splits[split][TARGET] >= 600_000]
+            metric = name if split == "val" else f"{split}_mae_over_600k"
+            mlflow.log_metric(metric, mean_absolute_error(rows[TARGET], fitted.predict(rows[FEATURES])))
+        if tags:
+            mlflow.set_tags(data_lineage("data/houses.csv"))
+        mlflow.sklearn.log_model(fitted, name="model", pip_requirements=["scikit-learn"],
+                                 serialization_format="cloudpickle")
+    version = mlflow.register_model(f"runs:/{run.info.run_id}/model", SANDBOX_MODEL).version
+    if alias:
+        MlflowClient().set_registered_model_alias(SANDBOX_MODEL, "candidate", version)
+    return version
+
+
+def test_q5_not_attempted_and_the_solution(world):
+    from mlops_clinic.checks.m02 import q5
+
+    _, splits = world
+    fresh_sandbox_model()
+    _assert(q5.evaluate(____, ____), Status.NOT_ATTEMPTED)
+    _assert(q5.evaluate(____), Status.NOT_ATTEMPTED)  # the reasons forgotten altogether
+    _assert(q5.evaluate(____, REASONS), Status.NOT_ATTEMPTED)
+    version = candidate(splits)
+    outcome = q5.evaluate(version, REASONS)
+    _assert(outcome, Status.CORRECT, "6 of 6 rules met (8 of 8 points)")
+    assert outcome.justification == REASONS
+    _assert(q5.evaluate(int(version), REASONS), Status.CORRECT)
+
+
+def test_q5_other_settings_metric_names_and_a_test_figure_for_the_report_are_also_good(world):
+    from mlops_clinic.checks.m02 import q5
+
+    _, splits = world
+    fresh_sandbox_model()
+    version = candidate(splits, settings={"max_iter": 200, "learning_rate": 0.1},
+                        expensive_on=("val", "test"), name="expensive_val_mae")
+    _assert(q5.evaluate(version, REASONS), Status.CORRECT)
+
+
+def test_q5_a_hand_built_constrained_model_is_also_good(world):
+    from model import INCREASING, preprocessing
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.pipeline import Pipeline
+
+    from mlops_clinic.checks.m02 import q5
+
+    _, splits = world
+    fresh_sandbox_model()
+    prepare = preprocessing().set_params(categories__sparse_output=False, verbose_feature_names_out=False)
+    prepare.set_output(transform="pandas")
+    model = Pipeline([("prepare", prepare), ("regressor", HistGradientBoostingRegressor(
+        max_iter=300, learning_rate=0.05, monotonic_cst=INCREASING, random_state=7))])
+    version = candidate(splits, kind=model, settings={"max_iter": 300, "learning_rate": 0.05})
+    _assert(q5.evaluate(version, REASONS), Status.CORRECT)
+
+
+def test_q5_a_random_forest_values_a_bigger_house_lower(world):
+    from mlops_clinic.checks.m02 import q5
+
+    _, splits = world
+    fresh_sandbox_model()
+    version = candidate(splits, "random_forest", {"n_estimators": 100, "max_depth": 8})
+    missed = _missed(q5.evaluate(version, REASONS))
+    assert list(missed) == [MONOTONIC], missed
+    assert "unseen houses, 10% more floor area LOWERS its estimate" in missed[MONOTONIC]
+    assert "no agent can explain that to a seller" in missed[MONOTONIC]
+
+
+def test_q5_the_linear_model_or_a_log_price_ridge_does_not_beat_the_linear_model(world):
+    from model import preprocessing
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline
+    import numpy as np
+
+    from mlops_clinic.checks.m02 import q5
+
+    _, splits = world
+    fresh_sandbox_model()
+    missed = _missed(q5.evaluate(candidate(splits, "linear", {"alpha": 1.0}), REASONS))
+    assert list(missed) == [BEATS_LINEAR], missed
+    assert "is not clearly above zero. Compare candidates on the expensive validation houses." in missed[BEATS_LINEAR]
+    log_ridge = TransformedTargetRegressor(Pipeline([("prepare", preprocessing()), ("regressor", Ridge())]),
+                                           func=np.log, inverse_func=np.exp)
+    missed = _missed(q5.evaluate(candidate(splits, log_ridge, {"alpha": 1.0}), REASONS))
+    assert list(missed) == [BEATS_LINEAR], missed
+
+
+def test_q5_chosen_on_the_test_houses_is_named(world):
+    from mlops_clinic.checks.m02 import q5
+
+    _, splits = world
+    fresh_sandbox_model()
+    version = candidate(splits, expensive_on=("test",))
+    missed = _missed(q5.evaluate(version, REASONS))
+    assert list(missed) == [ON_VALIDATION], missed
+    assert missed[ON_VALIDATION].startswith("the chosen run's test_mae_over_600k is the error on the TEST houses")
+    version = candidate(splits, expensive_on=())
+    missed = _missed(q5.evaluate(version, REASONS))
+    assert list(missed) == [ON_VALIDATION], missed
+    assert missed[ON_VALIDATION].startswith("the chosen run has no metric with its MAE on the validation houses")
+
+
+def test_q5_no_alias_or_the_alias_elsewhere_is_named(world):
+    from mlflow import MlflowClient
+
+    from mlops_clinic.checks.m02 import q5
+
+    _, splits = world
+    fresh_sandbox_model()
+    version = candidate(splits, alias=False)
+    missed = _missed(q5.evaluate(version, REASONS))
+    assert missed == {ALIAS: "no version of house-price-sandbox has the alias 'candidate': "
+                             "client.set_registered_model_alias(\"house-price-sandbox\", \"candidate\", chosen)."}
+    other = candidate(splits, alias=False)
+    MlflowClient().set_registered_model_alias(SANDBOX_MODEL, "candidate", other)
+    missed = _missed(q5.evaluate(version, REASONS))
+    assert list(missed) == [ALIAS] and f"is on version {other}, not on version {version}" in missed[ALIAS]
+
+
+def test_q5_a_run_without_its_data_lineage_is_named(world):
+    from mlops_clinic.checks.m02 import q5
+
+    _, splits = world
+    fresh_sandbox_model()
+    missed = _missed(q5.evaluate(candidate(splits, tags=False), REASONS))
+    assert list(missed) == [TRACEABLE], missed
+    assert missed[TRACEABLE].startswith("the chosen run's tag data_version is None")
+
+
+def test_q5_short_reasons_and_answers_of_the_wrong_kind(world):
+    from mlops_clinic.checks.m02 import q5
+
+    _, splits = world
+    fresh_sandbox_model()
+    version = candidate(splits)
+    short = q5.evaluate(version, "monotone, it is good")
+    _assert(short, Status.WRONG, "your reasons have 4 word(s)")
+    assert [r.met for r in short.rules] == [True] * 5 + [False]
+    _assert(q5.evaluate(["1"], REASONS), Status.WRONG, "expected a version number such as 3", "got a list of one item")
+    from mlflow import MlflowClient
+
+    entry = MlflowClient().get_model_version(SANDBOX_MODEL, version)  # register_model's answer, whole
+    _assert(q5.evaluate(entry, REASONS), Status.WRONG, "take its .version")
+    for wrong in (["1"], "the monotone one", 99):
+        outcome = q5.evaluate(wrong, REASONS)
+        assert outcome.status is Status.WRONG and "Traceback" not in outcome.text(), outcome.text()
+        assert [r.met for r in outcome.rules] == [False] * 5 + [True]
+    _assert(q5.evaluate("99", REASONS), Status.WRONG, "house-price-sandbox has no version 99")

@@ -289,3 +289,166 @@ def test_q3_a_loose_tolerance_is_named(ws):
     _assert(q3.evaluate(within_ten_percent), Status.WRONG, "2% off", "tolerance", "penny")
     _assert(q3.evaluate(status_only), Status.WRONG, "also passes", "BridgeAI")
     _assert(q3.evaluate(service_against_itself), Status.WRONG, "also passes", "model.predict")
+
+
+# --- q4: the open question, checks a house must pass (issue 15, item 3) -----------------------------
+
+from mlops_clinic.checks.m03 import q4  # noqa: E402
+from mlops_clinic.data.schema import COLUMNS as _COLUMNS, FEATURES as _FEATURES  # noqa: E402
+
+WHY = ("I refuse rather than repair: lower-casing YES would hide the upstream fault, and a 400 that "
+       "names the field tells the caller what to fix, from the data card's ranges.")
+ACCEPTS, SPELLING, RANGE, TYPE, FIELDS, NAMES, NEVER_RAISES, REASONS = range(8)
+
+
+def checks(*, strict_ends=False, any_case=False, bool_is_int=False, extra_ok=False, no_ranges=False,
+           vague=False, type_first=True):
+    """A participant's problems(house): right, or with one plausible mistake."""
+    def problems(house):
+        found = [] if extra_ok else [f"{k}: not a feature" for k in house if k not in _FEATURES]
+        for name in _FEATURES:
+            column, value = _COLUMNS[name], house.get(name)
+            if name not in house:
+                found.append(f"{name}: missing")
+            elif column.kind == "integer":
+                if type_first and ((not bool_is_int and isinstance(value, bool)) or not isinstance(value, int)):
+                    found.append(f"{name}: not a whole number")
+                elif no_ranges:
+                    continue
+                elif (column.min < value < column.max) if strict_ends else (column.min <= value <= column.max):
+                    continue
+                else:
+                    found.append(f"{name}: out of range")
+            elif (value.strip().lower() if any_case else value) not in column.allowed:
+                found.append(f"{name}: not allowed")
+        return ["this house is not valid"] * bool(found) if vague else found
+    return problems
+
+
+def _met(outcome) -> list[bool]:
+    return [rule.met for rule in outcome.rules]
+
+
+def _only_missed(outcome, index: int, *words) -> None:
+    """Exactly rule `index` is missed, and the feedback's next step is its note with `words`."""
+    assert outcome.status is Status.WRONG, outcome.text()
+    assert _met(outcome) == [i != index for i in range(8)], outcome.text()
+    assert outcome.message.split("Next: ", 1)[1] == outcome.rules[index].note, outcome.text()
+    for word in words:
+        assert word in outcome.message, outcome.text()
+
+
+def test_q4_not_attempted_until_both_the_checks_and_the_reasons_are_there():
+    _assert(q4.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q4.evaluate(____, ____), Status.NOT_ATTEMPTED, "replace every ____")
+    _assert(q4.evaluate(checks(), ____), Status.NOT_ATTEMPTED)
+
+
+def test_q4_the_solution_meets_every_rule_and_keeps_the_reasons():
+    outcome = q4.evaluate(checks(), WHY)
+    _assert(outcome, Status.CORRECT, "8 of 8 rules met (14 of 14 points)", "your instructor reads")
+    assert outcome.justification == WHY
+
+
+def test_q4_the_hidden_houses_are_labelled_by_the_service_schema_and_unseen():
+    from collections import Counter
+
+    from mlops_clinic.checks.m03 import HIDDEN_SEED, hidden_cases
+    from mlops_clinic.data.generate import SEEDS
+
+    kinds = Counter(case.kind for case in hidden_cases())  # asserts each label against House itself
+    assert kinds["valid"] > 200 and min(kinds[k] for k in ("spelling", "range", "type", "fields")) >= 5
+    assert HIDDEN_SEED not in SEEDS.values() and HIDDEN_SEED + 1 not in SEEDS.values()
+
+
+def test_q4_other_good_answers_a_pydantic_model_and_one_problem_at_a_time():
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    yes_no = Literal["yes", "no"]
+
+    class Listing(BaseModel):  # written from the data card, not the service's House
+        model_config = ConfigDict(extra="forbid", strict=True)
+        area: Annotated[int, Field(ge=1500, le=16000)]
+        bedrooms: Annotated[int, Field(ge=1, le=6)]
+        bathrooms: Annotated[int, Field(ge=1, le=4)]
+        stories: Annotated[int, Field(ge=1, le=4)]
+        mainroad: yes_no
+        guestroom: yes_no
+        basement: yes_no
+        hotwaterheating: yes_no
+        airconditioning: yes_no
+        parking: Annotated[int, Field(ge=0, le=3)]
+        prefarea: yes_no
+        furnishingstatus: Literal["furnished", "semi-furnished", "unfurnished"]
+
+    def first_problem_only(house):  # stops at the first fault: one sentence is enough to refuse
+        unknown = sorted(set(house) - set(_FEATURES))
+        if unknown:
+            return [f"{unknown[0]} is not a field the model uses"]
+        for name in _FEATURES:
+            if name not in house:
+                return [f"{name} is required"]
+            value, column = house[name], _COLUMNS[name]
+            if column.allowed:
+                if value not in column.allowed:
+                    return [f"{name} should be one of {column.allowed}"]
+            elif type(value) is not int or not column.min <= value <= column.max:
+                return [f"{name} should be a whole number from {column.min} to {column.max}"]
+        return []
+
+    _assert(q4.evaluate(Listing, WHY), Status.CORRECT, "14 of 14 points")
+    _assert(q4.evaluate(first_problem_only, WHY), Status.CORRECT, "14 of 14 points")
+
+
+def test_q4_plausible_mistakes_each_miss_their_rule():
+    _only_missed(q4.evaluate(checks(strict_ends=True), WHY), ACCEPTS,
+                 "valid houses, such as one with", "both ends included")
+    _only_missed(q4.evaluate(checks(any_case=True), WHY), SPELLING,
+                 "lets 5 of 10 such houses through", "'YES'", "exactly the values the model learnt")
+    _only_missed(q4.evaluate(checks(bool_is_int=True), WHY), TYPE,
+                 "lets 1 of 7 such houses through, such as parking True", "not a bool")
+    _only_missed(q4.evaluate(checks(extra_ok=True), WHY), FIELDS,
+                 "an extra field price", "both ways")
+    _only_missed(q4.evaluate(checks(no_ranges=True), WHY), RANGE,
+                 "lets 12 of 12 such houses through", "minimum and maximum")
+    _only_missed(q4.evaluate(checks(vague=True), WHY), NAMES,
+                 "do not name the field at fault", "'this house is not valid'")
+
+
+def test_q4_checks_that_compare_before_looking_at_the_type_raise_and_are_told_so():
+    outcome = q4.evaluate(checks(type_first=False), WHY)  # "4600" < 1500 raises; 1.5 and True pass
+    assert outcome.status is Status.WRONG
+    assert _met(outcome) == [i not in (TYPE, NEVER_RAISES) for i in range(8)], outcome.text()
+    assert "such as bathrooms 1.5, parking True" in outcome.rules[TYPE].note
+    note = outcome.rules[NEVER_RAISES].note
+    assert note.startswith("on 5 of 240 houses it raised TypeError"), note
+    assert "check a value's type before comparing it" in note and "Traceback" not in outcome.text()
+
+
+def test_q4_reasons_too_short_miss_only_the_reasons_rule():
+    outcome = q4.evaluate(checks(), "the schema says so")
+    _only_missed(outcome, REASONS, "your reasons have 4 word(s)")
+
+
+def test_q4_answers_of_the_wrong_kind_are_named_without_a_traceback():
+    from mlops_clinic.service.schema import House
+
+    for answer, words in ((42, "expected your function itself"),
+                          ("problems", "expected your function itself"),
+                          (House, "the answer key"),
+                          (lambda house: None, "should return a list of sentences"),
+                          (lambda house: "fine", "returned the text")):
+        outcome = q4.evaluate(answer, WHY)
+        assert outcome.status is Status.WRONG
+        assert _met(outcome) == [False] * 7 + [True], outcome.text()
+        assert all(word in outcome.message for word in words.split("|")), outcome.text()
+        assert "Traceback" not in outcome.text()
+
+
+def test_q4_the_rubric_reads_well():
+    text = q4.rubric_markdown()
+    assert "### m03.q4 (14 points)" in text
+    assert "| 3 | accepts every valid house it has not seen" in text
+    assert "- why refuse rather than repair" in text

@@ -263,3 +263,164 @@ def test_q3_plausible_mistakes_with_the_document(ws):
     _assert(q3.evaluate(list(spec["components"]["schemas"]["House"]["properties"])[:5], spec),
             Status.WRONG, "missing")
     _assert(q3.evaluate(len(required), spec), Status.WRONG, "expected a list")
+
+
+# --- q4: the open question, is it safe to swap? (issue 15, item 3) ----------------------------------
+
+from mlops_clinic.checks import m04  # noqa: E402
+from mlops_clinic.checks.m04 import q4  # noqa: E402
+
+WHY = ("A wrong swap prices every agent's house badly until someone notices, while a refused swap "
+       "costs a day of the champion, so a typical house may move 10% at most.")
+SOUND, CANNOT_ANSWER, ABSURD, FAR, IN_TIME, REASONS = range(6)
+PRICE = COLUMNS["price"]
+
+
+@pytest.fixture(scope="module")
+def registry(session_workspace):
+    """The session's workspace with a champion: the candidates are registered on first use."""
+    stages.ensure("champion", session_workspace)
+    m04.hidden_candidates()
+    return session_workspace
+
+
+def gate(*, catch=True, sizes=True, compare="median", limit=0.10, answer=bool, row_by_row=False):
+    """A participant's safe_to_swap: right, or with one plausible mistake."""
+    def safe_to_swap(candidate, champion, recent):
+        try:
+            if row_by_row:
+                estimates = np.array([candidate.predict(recent.iloc[[i]])[0] for i in range(len(recent))])
+            else:
+                estimates = candidate.predict(recent)
+        except Exception:
+            if not catch:
+                raise
+            return answer(False)
+        if sizes and not ((estimates >= PRICE.min) & (estimates <= PRICE.max)).all():
+            return answer(False)
+        if compare is None:
+            return answer(True)
+        moved = np.abs(estimates / champion.predict(recent) - 1)
+        summary = {"median": np.median, "worst": np.max}[compare](moved)
+        return answer(summary <= limit)
+    return safe_to_swap
+
+
+def _met(outcome) -> list[bool]:
+    return [rule.met for rule in outcome.rules]
+
+
+def _missed(outcome, *indices, words=()) -> None:
+    """Exactly the rules `indices` are missed; the feedback's next step names `words`."""
+    assert outcome.status is Status.WRONG, outcome.text()
+    assert _met(outcome) == [i not in indices for i in range(6)], outcome.text()
+    assert outcome.message.split("Next: ", 1)[1] == outcome.rules[indices[0]].note, outcome.text()
+    for word in words:
+        assert word in outcome.message, outcome.text()
+
+
+def test_q4_not_attempted_until_both_the_function_and_the_reasons_are_there():
+    _assert(q4.evaluate(____), Status.NOT_ATTEMPTED)
+    _assert(q4.evaluate(____, ____), Status.NOT_ATTEMPTED, "replace every ____")
+    _assert(q4.evaluate(gate(), ____), Status.NOT_ATTEMPTED)
+
+
+def test_q4_the_solution_meets_every_rule_and_keeps_the_reasons(registry):
+    outcome = q4.evaluate(gate(), WHY)
+    _assert(outcome, Status.CORRECT, "6 of 6 rules met (11 of 11 points)", "your instructor reads")
+    assert outcome.justification == WHY
+
+
+def test_q4_the_candidates_are_registered_once_apart_from_the_sandbox(registry):
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from mlops_clinic.names import SANDBOX_MODEL
+
+    client = MlflowClient()
+    before = client.search_model_versions(f"name = '{m04.CANDIDATES}'")
+    assert sorted(v.tags["candidate"] for v in before) == sorted(m04.DESCRIBED)
+    m04.hidden_candidates()
+    assert len(client.search_model_versions(f"name = '{m04.CANDIDATES}'")) == len(before), "not twice"
+    try:
+        sandbox = client.search_model_versions(f"name = '{SANDBOX_MODEL}'")
+    except MlflowException:
+        sandbox = []
+    assert not [v for v in sandbox if v.tags.get("candidate")], "the sandbox's versions are left alone"
+    from mlops_clinic.data.generate import SEEDS
+
+    assert m04.HIDDEN_SEED not in SEEDS.values() and m04.HIDDEN_SEED + 1 not in SEEDS.values()
+
+
+def test_q4_other_good_answers_in_pounds_on_the_mean_or_as_numpy_yes_no(registry):
+    def in_pounds(candidate, champion, recent):  # a typical house may move £40,000
+        try:
+            estimates = candidate.predict(recent)
+        except (ValueError, KeyError):
+            return False
+        if estimates.min() < 10_000 or estimates.max() > 20_000_000:
+            return False
+        return bool(np.mean(np.abs(estimates - champion.predict(recent))) < 40_000)
+
+    def average_ratio(candidate, champion, recent):  # the two models' average estimate
+        try:
+            ratio = candidate.predict(recent).mean() / champion.predict(recent).mean()
+        except Exception:
+            return False
+        return 0.85 <= ratio <= 1.15
+
+    _assert(q4.evaluate(in_pounds, WHY), Status.CORRECT, "11 of 11 points")
+    _assert(q4.evaluate(average_ratio, WHY), Status.CORRECT, "11 of 11 points")
+    _assert(q4.evaluate(gate(answer=np.bool_, limit=0.2), WHY), Status.CORRECT)
+
+
+def test_q4_plausible_mistakes_each_miss_their_rule(registry):
+    _missed(q4.evaluate(gate(catch=False), WHY), CANNOT_ANSWER,
+            words=("trained with a column the requests do not have", "raised ValueError",
+                   "epc_rating", "catch the error and answer False"))
+    _missed(q4.evaluate(gate(compare="worst", limit=0.2), WHY), SOUND,
+            words=("for a sound challenger", "it answered False", "not the single worst one"))
+    _missed(q4.evaluate(gate(compare=None), WHY), FAR,
+            words=("another market's prices (30% lower)", "it answered True", "how far is too far"))
+    _missed(q4.evaluate(gate(compare=None, sizes=False), WHY), ABSURD, FAR,
+            words=("trained on prices in pence", "it answered True", "data card's price range"))
+    _missed(q4.evaluate(gate(limit=0.0001), WHY), SOUND, words=("it answered False", "loosen"))
+
+
+def test_q4_a_gate_that_predicts_row_by_row_is_too_slow(registry, monkeypatch):
+    # The same rule on a smaller day, with a budget of 8 times what the right gate takes here (a
+    # shared machine is slow for both): row by row costs one call per house, about 30 times that.
+    import time
+
+    monkeypatch.setattr(m04, "RECENT_ROWS", {"stable": 40, "covariate_drift": 20})
+    champion, recent = m04.served_champion(), m04.recent_traffic()
+    sound, right = m04.hidden_candidates()[m04.SOUND], gate()
+    took = []
+    for _ in range(3):
+        started = time.perf_counter()
+        right(sound, champion, recent)
+        took.append(time.perf_counter() - started)
+    monkeypatch.setattr(m04, "BUDGET_S", round(8 * min(took), 3))
+    _assert(q4.evaluate(gate(), WHY), Status.CORRECT)
+    _missed(q4.evaluate(gate(row_by_row=True), WHY), IN_TIME,
+            words=(f"the budget is {m04.BUDGET_S:g} s", "in one call per model", "not row by row"))
+
+
+def test_q4_reasons_too_short_miss_only_the_reasons_rule(registry):
+    _missed(q4.evaluate(gate(), "it looks safe"), REASONS, words=("your reasons have 3 word(s)",))
+
+
+def test_q4_answers_of_the_wrong_kind_are_named_without_a_traceback(registry):
+    outcome = q4.evaluate("safe_to_swap", WHY)
+    assert _met(outcome) == [False] * 5 + [True] and "expected your function itself" in outcome.message
+    worded = q4.evaluate(gate(answer=lambda safe: "yes" if safe else "no"), WHY)
+    assert _met(worded) == [False] * 4 + [True, True], worded.text()  # quick, but no decision
+    assert 'it returned the text "yes", not True or False' in worded.message
+    assert "Traceback" not in outcome.text() + worded.text()
+
+
+def test_q4_the_rubric_reads_well():
+    text = q4.rubric_markdown()
+    assert "### m04.q4 (11 points)" in text
+    assert "| 3 | accepts a sound challenger (other settings, the same data) |" in text
+    assert "- how far is too far" in text

@@ -198,3 +198,109 @@ def test_q4_moving_the_alias_without_computing_is_not_a_decision(world, monkeypa
     _assert(q4.evaluate(challenger), Status.CORRECT, "same fresh holdout")
     monkeypatch.setattr(m05, "participant_namespace", lambda: {})
     _assert(q4.evaluate(challenger, {int(v): m for v, m in maes.items()}), Status.CORRECT)
+
+
+# --- q5 (open): an alarm rule, priced in pounds -----------------------------------------------------------
+
+ALARM_REASONS = ("A false alarm costs £2,000 and a day of bad quotes £1,500, so I retrain at once on a "
+                 "drift share of 0.4 but trust a window's MAE only on 40 sale prices: fewer are noise.")
+SLOW_LABELS = 80  # a window's MAE trusted only on 80 sale prices: concept drift called on day 10
+
+
+def alarm_rule(refused=0.03, drift=0.4, labels=40, increase=1.3):
+    """The solution's shape, with its thresholds as arguments: good and bad choices alike."""
+    def alarm(evidence):
+        if evidence["refused_share"] > refused:
+            return "fix upstream"
+        if evidence["drift_share"] >= drift:
+            return "retrain"
+        for _, window in evidence["windows"][::-1].iterrows():
+            if window["labels"] >= labels:
+                return "retrain" if window["MAE (£)"] > increase * evidence["test_mae"] else "keep"
+        return "keep"
+    return alarm
+
+
+def rules_met(outcome):
+    return [rule.met for rule in outcome.rules]
+
+
+def test_q5_open_alarm_rule_replayed_on_unseen_days(world):
+    from mlops_clinic.checks.m05 import q5
+
+    def blank(evidence):
+        return ____
+
+    _assert(q5.evaluate(____, ____), Status.NOT_ATTEMPTED)
+    _assert(q5.evaluate(____), Status.NOT_ATTEMPTED)  # the reasons forgotten too
+    _assert(q5.evaluate(alarm_rule(), ____), Status.NOT_ATTEMPTED)
+    _assert(q5.evaluate(blank, ALARM_REASONS), Status.NOT_ATTEMPTED, "still returns ____")
+
+    # the solution, and other good rules: the lesson's thresholds; an MAE over every price known
+    # so far; the drift read from the columns that matter to the price
+    _assert(q5.evaluate(alarm_rule(), ALARM_REASONS), Status.CORRECT, "6 of 6 rules met (10 of 10 points)")
+    _assert(q5.evaluate(alarm_rule(refused=0.05, drift=0.5, labels=50, increase=1.25), ALARM_REASONS),
+            Status.CORRECT)
+
+    def cumulative(evidence):
+        windows = evidence["windows"]
+        known = windows["labels"].sum()
+        if evidence["refused_share"] > 0.02:
+            return "fix upstream"
+        if "area" in evidence["drifted_columns"] and evidence["drift_share"] >= 0.3:
+            return "retrain"
+        mae = (windows["MAE (£)"].fillna(0) * windows["labels"]).sum() / max(known, 1)
+        return "retrain" if known >= 80 and mae > 1.2 * evidence["test_mae"] else "keep"
+
+    _assert(q5.evaluate(cumulative, ALARM_REASONS), Status.CORRECT)
+
+    # mistakes, each naming the rule missed
+    drift_only = q5.evaluate(alarm_rule(labels=10**9), ALARM_REASONS)
+    _assert(drift_only, Status.WRONG, "concept_drift traffic it keeps the champion all ten days",
+            "only the sale prices show concept drift")
+    assert rules_met(drift_only) == [True, True, False, True, False, True]
+
+    no_refusals = q5.evaluate(alarm_rule(refused=1.0), ALARM_REASONS)
+    _assert(no_refusals, Status.WRONG, "data-quality incident it never says fix upstream", "refused_share")
+    assert rules_met(no_refusals) == [True, True, True, False, False, True]  # £5,000 of incident
+
+    eager = q5.evaluate(alarm_rule(labels=5, increase=1.1), ALARM_REASONS)
+    _assert(eager, Status.WRONG, "on the stable traffic it says retrain on day", "a false alarm")
+    assert rules_met(eager)[0] is False
+
+    labels_only = q5.evaluate(alarm_rule(drift=2.0), ALARM_REASONS)
+    _assert(labels_only, Status.WRONG, "covariate_drift traffic it says retrain only on day",
+            "the drift share shows it")
+    assert rules_met(labels_only) == [True, False, True, True, False, True]
+
+    slow = q5.evaluate(alarm_rule(labels=SLOW_LABELS), ALARM_REASONS)
+    _assert(slow, Status.WRONG, "over the budget of £")
+    assert rules_met(slow) == [True, True, True, True, False, True]
+
+    def retrain_on_refusals(evidence):
+        return "retrain" if evidence["refused_share"] > 0.03 else alarm_rule()(evidence)
+
+    retrained = q5.evaluate(retrain_on_refusals, ALARM_REASONS)
+    _assert(retrained, Status.WRONG, "it says retrain on day 1", "would learn the breakage")
+    assert rules_met(retrained)[3] is False
+
+    # reasons too short; answers of the wrong kind, each a sentence and no traceback
+    short = q5.evaluate(alarm_rule(), "costs")
+    _assert(short, Status.WRONG, "your reasons have 1 word(s)")
+    assert rules_met(short) == [True] * 5 + [False]
+
+    def yes_no(evidence):
+        return evidence["drift_share"] >= 0.5
+
+    def typo(evidence):
+        return "retrain" if evidence["mae"] > 1 else "keep"
+
+    for wrong, words in ((0.4, "expected a function alarm(evidence)"),
+                         (yes_no, "returned False (a yes/no value)"),
+                         (typo, "raised KeyError: 'mae'")):
+        outcome = q5.evaluate(wrong, ALARM_REASONS)
+        _assert(outcome, Status.WRONG, words)
+        assert rules_met(outcome) == [False] * 5 + [True] and "Traceback" not in outcome.text()
+    # the answers written otherwise are the same answers
+    _assert(q5.evaluate(lambda evidence: alarm_rule()(evidence).upper().replace(" ", "_"), ALARM_REASONS),
+            Status.CORRECT)

@@ -130,3 +130,114 @@ def test_q1_q2_q3_in_order(world):
     _assert(q3.evaluate(int(desired_version())), Status.CORRECT, "rollback")
     _assert(q3.evaluate(desired_version()), Status.CORRECT, "rollback")
     _assert(q3.evaluate(np.int64(desired_version())), Status.CORRECT, "rollback")
+
+
+# --- q4 (open): a gate for faulty releases nobody has shown you -----------------------------------------
+
+GATE_REASONS = ("An honest release moved the MAE by under 1% and the mildest fault by 4%, so a 3% "
+                "tolerance blocks the faults and lets honest data through; a late release costs less.")
+SOLUTION_GATE = {"baseline_ratio": 0.5, "champion_tolerance": 0.03, "area_step": 0.1, "max_drop": 0.0,
+                 "max_houses_share": 0.0}
+
+
+def commit_gate(gate, message="Gate: thresholds for the releases to come"):
+    open("tests/gate.yaml", "w").write("# The quality gate.\n" + yaml.safe_dump(gate, sort_keys=False))
+    sh("git", "commit", "--quiet", "-m", message, "--", "tests/gate.yaml")
+
+
+def met(outcome):
+    return [rule.met for rule in outcome.rules]
+
+
+def test_q4_open_gate_for_releases_not_seen(world):
+    from mlops_clinic.checks.m06 import MERGED_LOOSE_COMMIT, prepare_gate_design, q4
+
+    _assert(q4.evaluate(____, ____), Status.NOT_ATTEMPTED)
+    _assert(q4.evaluate(____), Status.NOT_ATTEMPTED)  # the reasons forgotten too
+    _assert(q4.evaluate(SOLUTION_GATE, ____), Status.NOT_ATTEMPTED)
+    sandbox = exercise_sandbox(world)
+    os.chdir(sandbox)
+    prepare_gate_design(sandbox)
+    loose = yaml.safe_load(open("tests/gate.yaml"))
+    assert (loose["champion_tolerance"], loose["max_houses_share"]) == (0.25, 0.1)
+    assert sh("git", "log", "--format=%s", "-1").stdout.strip() == MERGED_LOOSE_COMMIT
+
+    # where the question starts: the loosened gate lets the subtler faults through
+    outcome = q4.evaluate(loose, GATE_REASONS)
+    _assert(outcome, Status.WRONG, "5 of 8 rules met (5 of 8 points)",
+            "lets through a release in which a broken join shuffled")
+    assert met(outcome) == [True, True, False, False, False, True, True, True]
+
+    # the solution, and a set-up cell run again, which leaves the participant's gate alone
+    commit_gate(SOLUTION_GATE)
+    prepare_gate_design(sandbox)
+    _assert(q4.evaluate(SOLUTION_GATE, GATE_REASONS), Status.CORRECT, "8 of 8 rules met (8 of 8 points)")
+
+    # other good gates: tighter and on a smaller step; a small drop allowed on no house
+    tight = {**SOLUTION_GATE, "baseline_ratio": 0.4, "champion_tolerance": 0.01, "area_step": 0.05}
+    commit_gate(tight)
+    _assert(q4.evaluate(tight, GATE_REASONS), Status.CORRECT, "8 of 8 rules met")
+    drop = {**SOLUTION_GATE, "champion_tolerance": 0.035, "max_drop": 0.01, "max_houses_share": 0.005}
+    commit_gate(drop)
+    _assert(q4.evaluate(drop, GATE_REASONS), Status.CORRECT, "8 of 8 rules met")
+    # and the reviewed gate of the lesson, by reverting the merge that loosened it
+    sh("git", "reset", "--quiet", "--hard", "HEAD~3")
+    sh("git", "revert", "--no-edit", "HEAD")
+    reviewed = yaml.safe_load(open("tests/gate.yaml"))
+    assert reviewed["champion_tolerance"] == 0.02
+    _assert(q4.evaluate(reviewed, GATE_REASONS), Status.CORRECT, "8 of 8 rules met")
+
+    # never worse than the champion: an honest release, a little worse by chance, is blocked
+    never_worse = {**SOLUTION_GATE, "champion_tolerance": 0.0}
+    commit_gate(never_worse)
+    outcome = q4.evaluate(never_worse, GATE_REASONS)
+    _assert(outcome, Status.WRONG, "it blocks an honest release", "leave the tolerance room")
+    assert met(outcome) == [True, False, True, True, True, True, True, True]
+
+    # only the gross fault stopped: a 10% tolerance
+    gross = {**SOLUTION_GATE, "champion_tolerance": 0.1}
+    commit_gate(gross)
+    outcome = q4.evaluate(gross, GATE_REASONS)
+    _assert(outcome, Status.WRONG, "lets through a release whose bathrooms column was lost")
+    assert met(outcome) == [True, True, True, False, False, True, True, True]
+
+    # "a bigger house may be up to 10% cheaper, for 2% of houses": the unconstrained model gets through
+    lenient = {**SOLUTION_GATE, "max_drop": 0.1, "max_houses_share": 0.02}
+    commit_gate(lenient)
+    outcome = q4.evaluate(lenient, GATE_REASONS)
+    _assert(outcome, Status.WRONG, "lets through the unconstrained gradient boosting", "max_houses_share")
+    assert met(outcome) == [True, True, True, True, True, False, True, True]
+
+    # a bar the champion cannot clear
+    too_strict = {**SOLUTION_GATE, "baseline_ratio": 0.2}
+    commit_gate(too_strict)
+    outcome = q4.evaluate(too_strict, GATE_REASONS)
+    _assert(outcome, Status.WRONG, "it blocks the champion itself", "does not beat the baseline")
+    assert met(outcome) == [False, False, True, True, True, True, True, True]
+
+    # the right gate, written but not committed; then committed on another branch only
+    open("tests/gate.yaml", "w").write(yaml.safe_dump(SOLUTION_GATE))
+    outcome = q4.evaluate(SOLUTION_GATE, GATE_REASONS)
+    _assert(outcome, Status.WRONG, "tests/gate.yaml on main says baseline_ratio: 0.2",
+            "CI tests what is committed")
+    assert met(outcome) == [True, True, True, True, True, True, False, True]
+    sh("git", "switch", "--quiet", "-c", "new-gate")
+    sh("git", "commit", "--quiet", "-am", "Gate: on a branch")
+    _assert(q4.evaluate(SOLUTION_GATE, GATE_REASONS), Status.WRONG, "commit it on main")
+    sh("git", "switch", "--quiet", "main")
+    sh("git", "merge", "--quiet", "--no-ff", "new-gate", "-m", "Merge pull request: the new gate")
+    _assert(q4.evaluate(SOLUTION_GATE, GATE_REASONS), Status.CORRECT, "8 of 8 rules met")
+    open("tests/gate.yaml", "a").write("# a note not committed\n")
+    _assert(q4.evaluate(SOLUTION_GATE, GATE_REASONS), Status.WRONG, "changes that are not committed")
+    sh("git", "checkout", "--", "tests/gate.yaml")
+
+    # reasons too short; answers of the wrong kind, each with a sentence and no traceback
+    outcome = q4.evaluate(SOLUTION_GATE, "strict is safe")
+    _assert(outcome, Status.WRONG, "your reasons have 3 word(s)")
+    assert met(outcome) == [True] * 7 + [False]
+    for wrong, words in (("tests/gate.yaml", "yaml.safe_load"), (0.03, "got float"),
+                         ({"champion_tolerance": 0.03}, "the gate has no baseline_ratio"),
+                         ({**SOLUTION_GATE, "max_drop": "none"}, "every threshold is a number")):
+        outcome = q4.evaluate(wrong, GATE_REASONS)
+        _assert(outcome, Status.WRONG, words)
+        assert met(outcome) == [False] * 7 + [True] and "Traceback" not in outcome.text()

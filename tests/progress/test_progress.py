@@ -10,7 +10,8 @@ import textwrap
 import nbformat
 import pytest
 
-from mlops_clinic.checks import ____
+from checking import course_question_count
+from mlops_clinic.checks import ____, m00, m01
 from mlops_clinic.checks.m00 import q1, q2, q3
 from mlops_clinic.cli import main as clinic
 from mlops_clinic.data import load
@@ -21,6 +22,8 @@ from mlops_clinic.progress import note_check
 from mlops_clinic.progress.store import ProgressStore
 from mlops_clinic.progress.views import module_rows, workspace_snapshot
 from mlops_clinic.workspace import WORKSPACE_ENV_VAR, Workspace
+
+ALL_CHECKS = str(course_question_count())  # each module's QUESTIONS, open questions too
 
 WRONG_COUNT = 987_654  # a wrong answer no file should ever hold
 
@@ -138,8 +141,8 @@ def test_the_table_shows_lesson_run_checks_correct_and_checkpoint_answered(activ
     checkpoint("data_versioning", answers={"data_versioning": {"exact_data": 1}}, workspace=active)
     rows = {r.module: r for r in module_rows(workspace_snapshot(active)[0])}
     assert [rows["00"].lesson_run, rows["01"].lesson_run, rows["02"].lesson_run] == [True, True, False]
-    assert (rows["00"].correct, rows["00"].total, rows["00"].not_yet) == (1, 3, ("m00.q1",))
-    assert (rows["01"].correct, rows["01"].total) == (0, 5), "the total is the module's QUESTIONS"
+    assert (rows["00"].correct, rows["00"].total, rows["00"].not_yet) == (1, len(m00.QUESTIONS), ("m00.q1",))
+    assert (rows["01"].correct, rows["01"].total) == (0, len(m01.QUESTIONS)), "the total is the module's QUESTIONS"
     assert [rows[m].checkpoint_text() for m in ("00", "01", "02", "07")] == [
         "yes", "partly (1 of 4)", "no", "no checkpoint"]
 
@@ -151,8 +154,8 @@ def test_clinic_progress_prints_the_table(active, premium, capsys):
     assert clinic(["progress", "--workspace", str(active.root)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["Module", "Lesson", "run", "Checks", "correct", "Checkpoint", "answered"]
-    assert lines[1].split()[-5:] == ["yes", "1", "of", "3", "yes"]
-    assert lines[-2].split() == ["All", "modules", "1", "of", "8", "1", "of", "28", "1", "of", "7"]
+    assert lines[1].split()[-5:] == ["yes", "1", "of", str(len(m00.QUESTIONS)), "yes"]
+    assert lines[-2].split() == ["All", "modules", "1", "of", "8", "1", "of", ALL_CHECKS, "1", "of", "7"]
     assert lines[-1].startswith("Not yet right: m00.q1.")
 
 
@@ -188,7 +191,7 @@ def test_the_progress_cell_in_a_real_kernel_shows_the_table_as_html_and_text(wor
     page, text = shown["data"]["text/html"], shown["data"]["text/plain"]
     assert "<caption" in page and "<th scope='col'>Checks correct</th>" in page
     assert "<th scope='row' style='text-align:left'>07 Your MLOps maturity profile</th><td>yes</td>" in page
-    assert "0 of 3" in text and "Not yet right: m00.q1." in text
+    assert "0 of 4" in text and "Not yet right: m00.q1." in text
     assert str(WRONG_COUNT) not in every_file_text(workspace.root)
 
 
@@ -216,14 +219,14 @@ def test_the_cohort_over_three_workspaces_reports_the_unreadable_one(tmp_path, p
     out, err = capsys.readouterr()
     table = out.splitlines()
     assert table[0].split()[:3] == ["Participant", "Lessons", "run"]
-    assert table[1].split()[:9] == ["alice", "1", "of", "8", "1", "of", "28", "1", "of"]
-    assert table[2].split()[:7] == ["=bilal", "0", "of", "8", "1", "of", "28"]
+    assert table[1].split()[:9] == ["alice", "1", "of", "8", "1", "of", ALL_CHECKS, "1", "of"]
+    assert table[2].split()[:7] == ["=bilal", "0", "of", "8", "1", "of", ALL_CHECKS]
     assert "m00.q1: 1 (alice)" in out and "m00.q3: 1 (=bilal)" in out
     assert "skipped: chen:" in err and "not UTF-8" in err and "chen" not in out
     rows = list(csv.reader((tmp_path / "room.csv").open()))
     assert [row[0] for row in rows[1:]] == ["alice", "'=bilal"], "formula-like cells are written as text"
     assert rows[0][1:4] == ["00 lesson run", "00 checks correct", "00 checkpoint"]
-    assert rows[1][1:4] == ["yes", "1 of 3", "yes"]
+    assert rows[1][1:4] == ["yes", "1 of 4", "yes"]
     assert rows[1][-1] == "m00.q1 (2 tries)"
 
 
@@ -238,7 +241,7 @@ def test_exported_files_and_folders_of_them_are_participants_too(tmp_path, premi
     capsys.readouterr()
     assert clinic(["progress", "--cohort", str(handed_in)]) == 0
     out, err = capsys.readouterr()
-    assert "handed-in/p01.json" in out and "1 of 28" in out
+    assert "handed-in/p01.json" in out and f"1 of {ALL_CHECKS}" in out
     assert "p02.json" in err and "'maybe'" in err  # the bad file is named, with the reason
 
 

@@ -2,12 +2,13 @@
 
     clinic batch run GRID.yaml [--out DIR] [--concurrency N] [--scheduler ADDRESS] [--force]
     clinic batch grade SUBMISSIONS [--out DIR] [--concurrency N] [--scheduler ADDRESS] [--force]
+    clinic batch rubric [MODULE ...]
 
 Every run executes in a fresh workspace of its own under DIR/runs/<run id>/, next to its executed
 notebook, papermill's log and record.json. A rerun skips the runs that left a record for the same
 notebook and parameters (--retry-failed reruns those that were not ok, --force reruns all), then
-rewrites DIR/summary.csv and DIR/summary.html for the whole batch (grading: also grades.csv and
-grades.html). The exit code is 1 when any run was not ok, 2 for a bad grid or folder.
+rewrites DIR/summary.csv and DIR/summary.html for the whole batch (grading: also grades.csv,
+grades.html and, for the open questions, rubric.html). The exit code is 1 when any run was not ok, 2 for a bad grid or folder.
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                  "user: grade in a container, a VM or a throw-away account. "
                                  "grades.csv/html give each question's outcome per participant."))
     grade_p.add_argument("submissions", type=Path, help="folder of submissions")
+    rubric_p = sub.add_parser("rubric", help="print the rubric of the open questions (Markdown)",
+                              description=("The rules each open question is checked by, their points, and "
+                                           "what to look for in the participants' reasons; grading writes "
+                                           "the same next to each participant's answer in rubric.html."))
+    rubric_p.add_argument("modules", nargs="*", metavar="MODULE", help="module numbers (default: all)")
     for p in (run_p, grade_p):
         p.add_argument("--out", type=Path, default=None,
                        help="folder for everything the batch writes (default build/batch/<grid or folder name>)")
@@ -91,6 +97,11 @@ def positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "rubric":
+        from mlops_clinic.checks.open_questions import course_rubric
+
+        print(course_rubric([m.zfill(2) for m in args.modules]), end="")
+        return 0
     try:
         if args.action == "run":
             grid = load_grid(args.grid)
@@ -137,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         from mlops_clinic.batch.grade import network_line, write_grades
 
         grades = write_grades(out, records)
-        print(f"Grades: {grades[0]} and {grades[1].name}; {network_line(records)}")
+        print(f"Grades: {grades[0]} and {', '.join(p.name for p in grades[1:])}; {network_line(records)}")
     print(summary_line(records, wall))
     print(f"Executed notebooks, records and summary.csv/summary.html are in {out}")
     return 0 if records and all(r["status"] == "ok" for r in records) else 1

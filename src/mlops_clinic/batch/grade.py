@@ -38,7 +38,7 @@ import nbformat
 from mlops_clinic.batch.plan import DEFAULT_CELL_TIMEOUT_S, DEFAULT_TIMEOUT_S, Run, fingerprint, run_identifier
 from mlops_clinic.catalogue import ALLOW_ERRORS_TAG, module_of_name, source_cells
 from mlops_clinic.files import spreadsheet_safe, write_atomic
-from mlops_clinic.html_page import Cell, table_page
+from mlops_clinic.html_page import Cell, heading, item_list, page, paragraph, table, table_page
 
 Record = dict[str, Any]
 
@@ -195,6 +195,9 @@ def graded(record: Record, nb, questions: list[list[str]]) -> None:
     for qid, status in seen.items():  # checks the exercise module does not list (renamed, extra)
         outcomes.setdefault(qid, status)
     record["questions"] = outcomes
+    # Open questions: the rules of the last check that ran, and the reasons the participant wrote.
+    record["open"] = {c["question"]: {"rules": c["rules"], "justification": c.get("justification", "")}
+                      for c in record.get("checks", []) if "rules" in c}
 
 
 def _pm(cell) -> dict:
@@ -211,12 +214,29 @@ def _error_of(cell) -> str:
 # --- the grade report ---------------------------------------------------------------------------------
 
 
+def open_question_ids(records: list[Record]) -> list[str]:
+    """The open questions (checked by rules) that any submission answered, in first-seen order."""
+    found: list[str] = []
+    for r in records:
+        found += [q for q in r.get("open") or {} if q not in found]
+    return found
+
+
+def points_of(answer: dict | None) -> str:
+    """'3/5' for an open question's rules met, by points; '' when the submission never checked it."""
+    if not answer:
+        return ""
+    rules = answer.get("rules") or []
+    return f"{sum(r['points'] for r in rules if r['met'])}/{sum(r['points'] for r in rules)}"
+
+
 def grade_rows(records: list[Record]) -> tuple[list[str], list[dict[str, Any]]]:
     questions: list[str] = []
     for r in records:
         for q in r.get("questions") or {}:
             if q not in questions:
                 questions.append(q)
+    open_questions = open_question_ids(records)
     rows = []
     for r in sorted(records, key=lambda r: (r.get("participant", ""), r.get("submission", ""))):
         outcomes = r.get("questions") or {}
@@ -224,6 +244,8 @@ def grade_rows(records: list[Record]) -> tuple[list[str], list[dict[str, Any]]]:
                "status": r["status"]}
         for q in questions:
             row[q] = outcomes.get(q, "")
+            if q in open_questions:
+                row[f"{q} points"] = points_of((r.get("open") or {}).get(q))
         row["correct"] = sum(v == "correct" for v in outcomes.values())
         row["questions"] = len(outcomes)
         row["error"] = r.get("error") or r.get("first_cell_error", "")
@@ -236,8 +258,9 @@ def grades_csv(records: list[Record]) -> str:
     """participant x question, one row per submission; no cell a spreadsheet would run as a formula
     (a participant's name or error message is theirs to choose)."""
     questions, rows = grade_rows(records)
+    columns = [c for q in questions for c in (q, f"{q} points") if rows and c in rows[0]]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["participant", "notebook", "status", *questions, "correct",
+    writer = csv.DictWriter(buf, fieldnames=["participant", "notebook", "status", *columns, "correct",
                                              "questions", "error", "network"], lineterminator="\n")
     writer.writeheader()
     writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
@@ -255,10 +278,11 @@ COLOURS = {"correct": "#dcfce7", "wrong": "#fee2e2", "not attempted": "#f3f4f6"}
 
 def grades_html(records: list[Record]) -> str:
     questions, rows = grade_rows(records)
-    head = ["participant", "notebook", "status", *questions, "correct", "error"]
+    columns = [c for q in questions for c in (q, f"{q} points") if rows and c in rows[0]]
+    head = ["participant", "notebook", "status", *columns, "correct", "error"]
     cells = [[row["participant"], row["notebook"], row["status"],
-              *(Cell(row[q], style=f"background:{COLOURS.get(row[q], '#fef3c7' if row[q] else '#fff')}")
-                for q in questions),
+              *(Cell(row[c], style=f"background:{COLOURS.get(row[c], '#fef3c7' if row[c] else '#fff')}")
+                if c in questions else Cell(row[c], number=True) for c in columns),
               Cell(f"{row['correct']}/{row['questions']}", number=True), row["error"]]
              for row in rows]
     correct = sum(row["correct"] for row in rows)
@@ -268,9 +292,51 @@ def grades_html(records: list[Record]) -> str:
     return table_page("Grades", summary, head, cells)
 
 
-def write_grades(out: Path, records: list[Record]) -> tuple[Path, Path]:
+def rubric_html(records: list[Record]) -> str:
+    """The open questions' rubric page: per question, its rules with their points and what to look
+    for in the reasons; then per participant the points the rules gave, the rules not met, and the
+    reasons they wrote, with an empty column for the instructor's own mark."""
+    parts = [heading(1, "Rubric of the open questions"), paragraph("The rules are checked by the kit; the reasons are yours to read. A participant "
+                       "can meet every rule with a weak argument, or miss one with a thoughtful one: "
+                       "your mark is the last column.")]
+    for qid in open_question_ids(records):
+        question = open_question(qid)
+        parts.append(heading(2, qid))
+        if question is not None:
+            parts.append(table(["points", "a good answer"], [[Cell(str(rule.points), number=True), rule.says]
+                                                             for rule in question.rules]))
+            parts += [paragraph("In the reasons, look for:"), item_list(question.look_for)]
+        rows = []
+        for r in sorted(records, key=lambda r: (r.get("participant", ""), r.get("submission", ""))):
+            answer = (r.get("open") or {}).get(qid)
+            if answer is None:
+                continue
+            missed = [rule["says"] for rule in answer["rules"] if not rule["met"]]
+            rows.append([r.get("participant", ""), Cell(points_of(answer), number=True),
+                         item_list(missed) if missed else "all met", answer.get("justification", ""), ""])
+        parts.append(table(["participant", "points", "rules not met", "reasons", "your mark"], rows))
+    return page("Rubric of the open questions", parts, wide=True)
+
+
+def open_question(qid: str):
+    """The OpenQuestion behind an id such as 'm05.q5', or None when this kit has no such question."""
+    from mlops_clinic.checks.open_questions import OpenQuestion
+
+    module, _, name = qid.partition(".")
+    try:
+        questions = importlib.import_module(f"mlops_clinic.checks.{module}").QUESTIONS
+    except (ImportError, AttributeError):
+        return None
+    return next((q for q in questions if q.name == name and isinstance(q, OpenQuestion)), None)
+
+
+def write_grades(out: Path, records: list[Record]) -> tuple[Path, ...]:
+    """grades.csv and grades.html; rubric.html too when a submission answered an open question."""
     out = Path(out)
-    csv_path, html_path = out / "grades.csv", out / "grades.html"
-    write_atomic(csv_path, grades_csv(records))
-    write_atomic(html_path, grades_html(records))
-    return csv_path, html_path
+    written = [out / "grades.csv", out / "grades.html"]
+    write_atomic(written[0], grades_csv(records))
+    write_atomic(written[1], grades_html(records))
+    if open_question_ids(records):
+        written.append(out / "rubric.html")
+        write_atomic(written[2], rubric_html(records))
+    return tuple(written)

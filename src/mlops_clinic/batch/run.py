@@ -117,8 +117,18 @@ def check_outcomes(nb) -> list[dict[str, str]]:
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             check = output.get("metadata", {}).get("clinic_check")
             if isinstance(check, dict) and "question" in check:
-                found.append({"question": str(check["question"]), "status": str(check.get("status", ""))})
+                outcome = {"question": str(check["question"]), "status": str(check.get("status", ""))}
+                if isinstance(check.get("rules"), list):  # an open question: rules met and reasons
+                    outcome["rules"] = [{"says": str(r.get("says", "")), "points": _whole(r.get("points")),
+                                         "met": r.get("met") is True}
+                                        for r in check["rules"] if isinstance(r, dict)]
+                    outcome["justification"] = str(check.get("justification") or "")
+                found.append(outcome)
     return found
+
+
+def _whole(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1000 else 0
 
 
 def maturity_levels(workspace: Path) -> dict[str, Any] | None:

@@ -85,27 +85,44 @@ class Outcome:
     question: str
     status: Status
     message: str
+    # Open questions only (checks/open_questions.py): each rule's result, and the participant's reasons.
+    rules: tuple = ()
+    justification: str = ""
 
     def __bool__(self) -> bool:
         return self.status is Status.CORRECT
 
     def text(self) -> str:
         symbol, label, _ = _LABELS[self.status]
-        return f"{symbol} {label} ({self.question}): {self.message}"
+        lines = [f"{symbol} {label} ({self.question}): {self.message}"]
+        lines += [f"  {'✓ met' if r.met else '✗ not yet'}: {r.says}" for r in self.rules]
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         symbol, label, colour = _LABELS[self.status]
         # role="status": a screen reader reads the new feedback out; the words say the outcome, the
         # colour only repeats it.
         return (f'<div role="status" class="clinic-check" style="color:{colour}"><strong>{symbol} {label}'
-                f"</strong> ({html.escape(self.question)}): {html.escape(self.message)}</div>")
+                f"</strong> ({html.escape(self.question)}): {html.escape(self.message)}{self._rules_html()}</div>")
+
+    def _rules_html(self) -> str:
+        if not self.rules:
+            return ""
+        # Words carry the verdict (met / not yet); the marks only repeat it.
+        items = "".join(f"<li>{'✓ met' if r.met else '✗ not yet'}: {html.escape(r.says)}</li>"
+                        for r in self.rules)
+        return f'<ul aria-label="rules of this open question">{items}</ul>'
 
     def __repr__(self) -> str:
         return self.text()
 
     def metadata(self) -> dict:
         # Read back from executed notebooks by graders and batch reports.
-        return {"clinic_check": {"question": self.question, "status": self.status.value}}
+        check = {"question": self.question, "status": self.status.value}
+        if self.rules:
+            check["rules"] = [{"says": r.says, "points": r.points, "met": r.met} for r in self.rules]
+            check["justification"] = self.justification
+        return {"clinic_check": check}
 
 
 class Question:
@@ -116,7 +133,7 @@ class Question:
     the method, never the answer to paste.
     """
 
-    def __init__(self, name: str, module: str, checker: Callable[..., str | None],
+    def __init__(self, name: str, module: str, checker: Callable[..., str | None] | None,
                  hints: list[str], correct_message: str = "well done."):
         self.name = name
         self.module = module

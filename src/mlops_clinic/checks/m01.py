@@ -2,11 +2,14 @@
 
 The exercises work in `sandbox-01/`, a git + DVC project of their own inside the workspace, so
 the lesson's project (which later modules build on) is never changed by an exercise. The
-checkers inspect that sandbox: its git tags and commits, its DVC cache and its remote.
+checkers inspect that sandbox: its git tags and commits, its DVC cache and its remote. The open
+question has a project of its own, `sandbox-01-open/`, and checks it as a colleague would find it:
+a fresh clone, then `dvc pull`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import shutil
@@ -14,8 +17,10 @@ import subprocess
 from pathlib import Path
 
 from mlops_clinic.checks.core import (
-    NotAttempted, Question, Wrong, as_boolean, as_count, as_text, describe, relative_path, run_participant,
+    NotAttempted, Question, Wrong, as_boolean, as_count, as_path, as_text, describe, relative_path,
+    run_participant,
 )
+from mlops_clinic.checks.open_questions import OpenQuestion, Rule
 
 SANDBOX = "sandbox-01"
 SANDBOX_REMOTE = "sandbox-01-remote"
@@ -41,14 +46,22 @@ def new_sandbox(workspace=None) -> Path:
     """A fresh git + DVC project for the exercises (an older one is deleted, with its remote):
     one commit with DVC set up, the reference data copied to data/houses.csv but not tracked,
     and no DVC remote yet."""
+    from mlops_clinic.data import dataset_path
+
+    ws = _workspace(workspace)
+    path = _new_project(ws.root / SANDBOX, ws.root / SANDBOX_REMOTE, "[core]\n    analytics = false\n")
+    (path / "data").mkdir()
+    shutil.copyfile(dataset_path("houses_reference"), path / DATA)
+    return path
+
+
+def _new_project(path: Path, remote: Path, dvc_config: str) -> Path:
+    """An empty git + DVC project at `path`, its DVC config set and committed; an older project
+    and its remote folder are deleted first, so running the set-up cell again starts over."""
     import logging
 
     from dvc.repo import Repo
 
-    from mlops_clinic.data import dataset_path
-
-    ws = _workspace(workspace)
-    path, remote = ws.root / SANDBOX, ws.root / SANDBOX_REMOTE
     for old in (path, remote):
         if old.exists():
             shutil.rmtree(old)
@@ -63,11 +76,9 @@ def new_sandbox(workspace=None) -> Path:
         Repo.init(str(path)).close()
     finally:
         logger.setLevel(level)
-    (path / ".dvc" / "config").write_text("[core]\n    analytics = false\n")
+    (path / ".dvc" / "config").write_text(dvc_config)
     _git(path, "add", ".dvc", ".dvcignore")
     _git(path, "commit", "--quiet", "-m", "Start the sandbox: git + DVC")
-    (path / "data").mkdir()
-    shutil.copyfile(dataset_path("houses_reference"), path / DATA)
     return path
 
 
@@ -113,19 +124,24 @@ def _rows(data: bytes) -> int:
     return max(0, data.count(b"\n") - 1)
 
 
-def _default_remote(path: Path) -> Path:
+def _default_remote(path: Path, folder: str = SANDBOX_REMOTE) -> Path:
+    return _remote(path, folder)[1]
+
+
+def _remote(path: Path, folder: str = SANDBOX_REMOTE) -> tuple[str, Path]:
+    """The name and folder of the project's default DVC remote (a folder next to the project)."""
     from dvc.repo import Repo
 
     with Repo(str(path)) as repo:
         name = repo.config["core"].get("remote")
         if not name:
             raise Wrong("the sandbox has no default DVC remote. Add one next to it: "
-                        f"!dvc remote add -d storage ../{SANDBOX_REMOTE}")
+                        f"!dvc remote add -d storage ../{folder}")
         url = repo.config["remote"].get(name, {}).get("url", "")
     if "://" in url:
         raise Wrong(f"the default remote {name!r} is {url}; for this exercise use a folder: "
-                    f"!dvc remote add -d storage ../{SANDBOX_REMOTE}")
-    return Path(url)
+                    f"!dvc remote add -d storage ../{folder}")
+    return name, Path(url)
 
 
 def _pushed(path: Path, md5: str) -> bool:
@@ -367,6 +383,199 @@ def _check_restore(rows_in_v1) -> str:
             "return to the latest).")
 
 
+# --- the open question: what goes in git, what goes in DVC --------------------------------------------
+
+OPEN = "sandbox-01-open"
+OPEN_REMOTE = "sandbox-01-open-remote"
+SURVEY = "survey"
+LARGE = 1_000_000  # bytes: a file this big makes every clone slow, and its diffs unreadable
+SURVEY_SEED = 7101  # not a seed of the lesson's data: the listings are houses nobody has seen
+SURVEY_ROWS = 60_000
+REVIEWED = (f"{SURVEY}/settings.yaml", f"{SURVEY}/README.md")  # text a colleague reviews line by line
+
+_SETTINGS = """\
+# How the partner agencies' survey was run: read by the people who review a change to it.
+survey: partner-listings-2026
+agencies: 14
+period:
+  from: 2026-01-05
+  to: 2026-06-28
+price_floor: 60000
+deduplicate_on: house_id
+contact: data@bridgeai.example
+"""
+
+_CARD = """\
+# Data card: partner listings survey, first half of 2026
+
+- **What**: 60,000 houses listed by 14 partner agencies, one row per listing, with the asking
+  price in pounds (`price`) and the features of the kit's schema.
+- **Regions**: `regions.csv` maps each region code to its name and the agency that covers it.
+- **Settings**: `settings.yaml` says how the survey was run (period, price floor, de-duplication).
+- **Known gaps**: no listing under the price floor; houses withdrawn before sale are kept.
+- **Owner**: the data team; changes to this card or the settings are reviewed like code.
+"""
+
+_REGIONS = """\
+region,name,agency
+N,North,Moorland Homes
+NE,North East,Tyne Lettings
+NW,North West,Mersey Estates
+M,Midlands,Heartland Property
+SW,South West,Severn & Co
+SE,South East,Downs Agency
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def survey_files() -> dict[str, bytes]:
+    """The survey folder a partner sends, {path in the project: bytes}: a large table of listings
+    and three small text files. Generated from a fixed seed, so the check knows every byte the
+    participant received and can tell a file that was changed or lost."""
+    from mlops_clinic.data.generate import generate_houses, to_csv_bytes
+
+    listings = generate_houses(SURVEY_ROWS, seed=SURVEY_SEED, id_start=900_001)
+    return {f"{SURVEY}/listings.csv": to_csv_bytes(listings),
+            f"{SURVEY}/regions.csv": _REGIONS.encode(),
+            f"{SURVEY}/settings.yaml": _SETTINGS.encode(),
+            f"{SURVEY}/README.md": _CARD.encode()}
+
+
+def new_survey_project(workspace=None) -> Path:
+    """A fresh git + DVC project for the open question, in sandbox-01-open/ (an older one is
+    deleted, with its remote): DVC set up with a default remote next to it, all committed, and the
+    survey/ folder written but tracked by nothing, for the participant to decide."""
+    ws = _workspace(workspace)
+    config = ("[core]\n    analytics = false\n    remote = storage\n"
+              "['remote \"storage\"']\n" f"    url = ../../{OPEN_REMOTE}\n")
+    path = _new_project(ws.root / OPEN, ws.root / OPEN_REMOTE, config)
+    for name, content in survey_files().items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_bytes(content)
+    return path
+
+
+def _survey_project(project) -> Path:
+    """The participant's answer as the project to inspect: the folder new_survey_project made."""
+    expected = _workspace().root / OPEN
+    path = as_path(project, Path.cwd(), "the path of your project (the `project` of the set-up cell)")
+    if path != expected.resolve():
+        raise Wrong(f"{path.name}/ is not the project of this question: pass `project`, the "
+                    f"{OPEN}/ folder the set-up cell made.")
+    if not (path / ".git").is_dir() or not (path / ".dvc").is_dir():
+        raise Wrong(f"there is no {OPEN}/ project in your workspace: run the set-up cell above.")
+    return path
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"
+
+
+def _large_files() -> list[str]:
+    return [name for name, content in survey_files().items() if len(content) > LARGE]
+
+
+def _dvc_outs(path: Path) -> list[Path]:
+    """Every path DVC tracks in the project, from its .dvc files and dvc.yaml (files or folders)."""
+    from dvc.repo import Repo
+
+    with Repo(str(path)) as repo:
+        return [Path(out.fs_path).resolve() for out in repo.index.outs]
+
+
+def _tracked_by_dvc(path: Path, name: str, outs: list[Path]) -> bool:
+    file = (path / name).resolve()
+    return any(out == file or out in file.parents for out in outs)
+
+
+def _committed(path: Path) -> set[str]:
+    """The files of git's last commit (none before the first)."""
+    listed = _git(path, "ls-tree", "-r", "--name-only", "HEAD")
+    return set(listed.stdout.split()) if listed.returncode == 0 else set()
+
+
+def _rule_large_in_dvc(path: Path) -> str | None:
+    outs = _dvc_outs(path)
+    for name in _large_files():
+        if not _tracked_by_dvc(path, name, outs):
+            return (f"{name} ({_size(len(survey_files()[name]))}) is not tracked by DVC: "
+                    f"dvc add {name}, then git add the small .dvc pointer it writes.")
+    return None
+
+
+def _rule_history_small(path: Path) -> str | None:
+    """No commit on any branch or tag holds a blob over LARGE: git keeps every version forever."""
+    objects = _git(path, "rev-list", "--all", "--objects").stdout
+    sizes = subprocess.run(["git", "cat-file", "--batch-check=%(objecttype) %(objectsize) %(rest)"],
+                           cwd=path, input=objects, capture_output=True, text=True).stdout
+    for line in sizes.splitlines():
+        kind, size, *name = line.split(" ", 2)
+        if kind == "blob" and int(size) > LARGE:
+            return (f"git's history holds {name[0] if name else 'a file'} ({_size(int(size))}): every "
+                    "clone downloads it, even after git rm. Run the set-up cell to start again, and "
+                    "dvc add it before the first commit that could hold it.")
+    return None
+
+
+def _rule_text_in_git(path: Path) -> str | None:
+    outs, committed = _dvc_outs(path), _committed(path)
+    for name in REVIEWED:
+        if _tracked_by_dvc(path, name, outs):
+            return (f"{name} is tracked by DVC, so a review of a change shows only a new md5: keep "
+                    "small text in git (dvc remove the pointer that covers it, then git add the file).")
+        if name not in committed:
+            return (f"{name} is not committed to git: git add it and commit, so each change to it "
+                    "can be reviewed line by line.")
+    return None
+
+
+def _rule_clean(path: Path) -> str | None:
+    from dvc.repo import Repo
+
+    changed = _git(path, "status", "--porcelain").stdout.splitlines()
+    if changed:
+        shown = ", ".join(line[3:] for line in changed[:3])
+        return (f"git status is not clean ({shown}): commit what belongs to the project, delete "
+                "what does not.")
+    with Repo(str(path)) as repo:
+        differ = repo.status()
+    if differ:
+        return (f"dvc status lists changes ({', '.join(differ)}): the data on disk is not what its "
+                "pointer records. dvc checkout brings the recorded data back (or dvc add and commit "
+                "a change you meant).")
+    return None
+
+
+def _rule_clone_complete(path: Path) -> str | None:
+    """A colleague's `git clone` then `dvc pull` gives back every delivered file, byte for byte."""
+    import sys
+
+    name, remote = _remote(path, OPEN_REMOTE)
+    clone = _workspace().tmp / "open-01-clone"
+    shutil.rmtree(clone, ignore_errors=True)
+    clone.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _git(clone.parent, "clone", "--quiet", str(path), clone.name)
+        # The clone sits elsewhere: its local config points the same remote at the same folder.
+        (clone / ".dvc" / "config.local").write_text(
+            f"['remote \"{name}\"']\n    url = {(path / '.dvc' / remote).resolve()}\n")
+        pulled = subprocess.run([sys.executable, "-m", "dvc", "pull", "--quiet"], cwd=clone,
+                                capture_output=True, text=True)
+        for name, content in survey_files().items():
+            if not (clone / name).is_file():
+                return (f"a fresh clone has no {name}, even after dvc pull: "
+                        + ("the remote lacks its data, dvc push." if pulled.returncode != 0 else
+                           "commit it to git or track it with DVC."))
+            if _md5((clone / name).read_bytes()) != _md5(content):
+                return (f"{name} in a fresh clone is not the file the partner sent: track the files "
+                        "as they came (run the set-up cell to start again).")
+        if pulled.returncode != 0:
+            return "dvc pull fails in a fresh clone: the remote lacks some data, dvc push."
+    finally:
+        shutil.rmtree(clone, ignore_errors=True)
+    return None
+
+
 q1 = Question("q1", "01", _check_track, hints=[
     "Track the file with `dvc add`, as the lesson did (section 'Track the reference data and push "
     "it'). Its output names the files to add to git.",
@@ -411,4 +620,35 @@ q5 = Question("q5", "01", _check_restore, hints=[
     "its rows (the header line is not one).",
 ])
 
-QUESTIONS = (q1, q2, q3, q4, q5)
+q6 = OpenQuestion(
+    "q6", "01", work=_survey_project,
+    rules=[
+        Rule("every file over 1 MB is tracked by DVC (a .dvc pointer or a dvc.yaml output covers it)",
+             _rule_large_in_dvc, points=2),
+        Rule("no commit holds a file over 1 MB: a clone of the project stays small", _rule_history_small),
+        Rule("the settings and the data card are committed to git, where a review shows each change",
+             _rule_text_in_git),
+        Rule("git status and dvc status are clean: everything committed, the data as its pointers say",
+             _rule_clean),
+        Rule("a fresh git clone followed by dvc pull gives back every file of survey/, byte for byte",
+             _rule_clone_complete, points=2),
+    ],
+    look_for=[
+        "for each file, why git or DVC: its size, and what a reviewer would see in a diff of it",
+        "where the small lookup table went and why (git for hand edits reviewed as diffs, DVC if it "
+        "is regenerated with the data: both are defensible)",
+        "how a colleague gets the data back (git clone, then dvc pull) and what the remote is for",
+        "what would change the choice: a file that grows every week, one edited by hand, one with "
+        "personal data",
+    ],
+    hints=[
+        "For each file of survey/, ask two things: how big is it (ls -l survey/), and would you "
+        "want to read a change to it line by line in a review?",
+        "A large file goes to DVC, which gives git a small pointer in its place; small text goes to "
+        "git as it is. Then one commit, and the data to the remote.",
+        "The method is the lesson's section 2, \"Track the reference data and push it\": dvc add, "
+        "git add of what dvc add tells you, git commit, dvc push. git status and dvc status then "
+        "show what is left.",
+    ])
+
+QUESTIONS = (q1, q2, q3, q4, q5, q6)

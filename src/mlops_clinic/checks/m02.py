@@ -4,20 +4,24 @@ matters, promote the better of two models.
 The checkers read the participant's real MLflow store and registry (the workspace's) and, for the
 pipeline stage, `sandbox-02/`: a clone of the lesson project, so the project that later modules
 build on is never changed by an exercise. Exercises register models under `house-price-sandbox`,
-never under `house-price`, whose champion is served from module 03 on.
+never under `house-price`, whose champion is served from module 03 on. The open question tries
+the participant's chosen model on houses generated at check time, which no split holds.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_clinic.checks.core import (
     Question, Wrong, as_number, as_text, as_version, describe, pounds, refuse_wrong_unit, relative_path,
     run_participant, show_number,
 )
+from mlops_clinic.checks.open_questions import OpenQuestion, Rule
 from mlops_clinic.data.schema import TARGET
 from mlops_clinic.data.schema import FEATURES as _FEATURES
 from mlops_clinic.names import EXPERIMENT, SANDBOX_MODEL
@@ -414,6 +418,158 @@ def _check_champion(champion_version) -> str:
             "an alias, and a service that loads by alias follows it.")
 
 
+# --- the open question: choose a model for the agents' constraints --------------------------------------
+
+CANDIDATE = "candidate"
+UNSEEN_SEED = 7202  # not a seed of the lesson's data: houses no model has seen
+UNSEEN_ROWS = 3_000
+BIGGER = 1.10  # the same house with 10% more floor area
+BOOTSTRAP_SEED, BOOTSTRAP_DRAWS = 7203, 1_000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the rules inspect: the version named, its run and its model."""
+
+    version: str
+    run: object
+    model: object
+
+
+def _candidate(version) -> Candidate:
+    """The participant's answer as the registered version it names, with its run and its model."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    version = as_version(version)
+    try:
+        entry = _client().get_model_version(SANDBOX_MODEL, version)
+    except MlflowException:
+        raise Wrong(f"{SANDBOX_MODEL} has no version {version}: register the chosen run's model with "
+                    f"mlflow.register_model(f\"runs:/{{run_id}}/model\", \"{SANDBOX_MODEL}\").") from None
+    if not entry.run_id:
+        raise Wrong(f"version {version} does not come from a run: register a run's model, so that its "
+                    "settings, metrics and data can be traced.")
+    try:
+        model = mlflow.sklearn.load_model(f"models:/{SANDBOX_MODEL}/{version}")
+    except (MlflowException, OSError):
+        raise Wrong(f"version {version} has no scikit-learn model: log it with mlflow.sklearn.log_model.") from None
+    return Candidate(version, _client().get_run(entry.run_id), model)
+
+
+@functools.lru_cache(maxsize=1)
+def unseen_houses():
+    """Houses of the current market that no split holds, generated at check time from a fixed seed."""
+    from mlops_clinic.data.generate import generate_houses
+
+    return generate_houses(UNSEEN_ROWS, release="new", seed=UNSEEN_SEED, id_start=970_001)
+
+
+def _rule_alias(work: Candidate) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        holder = _client().get_model_version_by_alias(SANDBOX_MODEL, CANDIDATE)
+    except MlflowException:
+        return (f"no version of {SANDBOX_MODEL} has the alias '{CANDIDATE}': "
+                f"client.set_registered_model_alias(\"{SANDBOX_MODEL}\", \"{CANDIDATE}\", chosen).")
+    if str(holder.version) != work.version:
+        return (f"the alias '{CANDIDATE}' is on version {holder.version}, not on version {work.version} "
+                "that you chose: move it (set_registered_model_alias moves an alias).")
+    return None
+
+
+def _rule_traceable(work: Candidate) -> str | None:
+    """The run says how the model was made (settings), how good it is on validation, and on what data."""
+    params, metrics, tags = work.run.data.params, work.run.data.metrics, work.run.data.tags
+    if not params:
+        return "the chosen run logs no parameters: mlflow.log_params(settings), with the model's name."
+    if "val_mae" not in metrics:
+        return "the chosen run has no metric 'val_mae': log its MAE in pounds on the validation houses."
+    val = _split("val")
+    true_mae = _mae(val[TARGET], _predict(work.model, val))
+    if not _close(metrics["val_mae"], true_mae):
+        return (f"the chosen run's val_mae ({pounds(metrics['val_mae'])}) is not its model's MAE on the "
+                f"validation houses (£{true_mae:,.0f}): log the metric of the model you registered.")
+    lineage = _project_lineage()
+    for key in ("data_version", "data_md5"):
+        if tags.get(key) != lineage[key]:
+            return (f"the chosen run's tag {key} is {tags.get(key)!r}, not {lineage[key]!r}: "
+                    "mlflow.set_tags(data_lineage(\"data/houses.csv\")) ties it to its data.")
+    return None
+
+
+def _linear_reference():
+    """The linear model of question 4 (the project's build_model("linear"), alpha 1), trained now."""
+    import importlib.util
+
+    project_model = _workspace().project / "src" / "model.py"
+    spec = importlib.util.spec_from_file_location("clinic_project_model", project_model)
+    model = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(model)
+    train = _split("train")
+    return model.build_model("linear", alpha=1.0).fit(train[FEATURES], train[TARGET])
+
+
+def _gain_interval(reference_errors, errors) -> tuple[float, float, float]:
+    """The mean gain over the reference (its error minus ours) and a 95% paired bootstrap interval."""
+    import numpy as np
+
+    gains = np.asarray(reference_errors, dtype=float) - np.asarray(errors, dtype=float)
+    draws = np.random.default_rng(BOOTSTRAP_SEED).integers(0, len(gains), (BOOTSTRAP_DRAWS, len(gains)))
+    means = gains[draws].mean(axis=1)
+    return float(gains.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def _rule_beats_linear(work: Candidate) -> str | None:
+    houses = unseen_houses()
+    expensive = houses[houses[TARGET] >= EXPENSIVE]
+    errors = (expensive[TARGET] - _predict(work.model, expensive)).abs()
+    reference = (expensive[TARGET] - _predict(_linear_reference(), expensive)).abs()
+    gain, low, high = _gain_interval(reference, errors)
+    if low <= 0:
+        return (f"on {len(expensive):,} unseen houses priced at £600,000 or more it is off by "
+                f"£{errors.mean():,.0f} on average, the linear model by £{reference.mean():,.0f}: its gain "
+                f"(£{low:,.0f} to £{high:,.0f}, 95% bootstrap) is not clearly above zero. Compare "
+                "candidates on the expensive validation houses.")
+    return None
+
+
+def _rule_monotone(work: Candidate) -> str | None:
+    houses = unseen_houses()
+    bigger = houses.assign(area=houses["area"] * BIGGER)
+    change = _predict(work.model, bigger) - _predict(work.model, houses)
+    lower = change < -1
+    if lower.any():
+        return (f"on {int(lower.sum()):,} of {len(houses):,} unseen houses, 10% more floor area LOWERS its "
+                f"estimate (by up to £{-change.min():,.0f}): no agent can explain that to a seller. "
+                "Look for a model that is constrained to follow the area (the project's src/model.py).")
+    return None
+
+
+def _rule_chosen_on_validation(work: Candidate) -> str | None:
+    """The run holds the business metric on the validation houses: the figure the choice rests on."""
+    val, test = _split("val"), _split("test")
+    wanted = _mae(*_expensive_errors(work.model, val))
+    metrics = work.run.data.metrics
+    if any(_close(value, wanted) for value in metrics.values()):
+        return None
+    on_test = _mae(*_expensive_errors(work.model, test))
+    named = next((name for name, value in metrics.items() if _close(value, on_test)), None)
+    if named:
+        return (f"the chosen run's {named} is the error on the TEST houses over £600,000: choose on the "
+                "validation houses and keep the test houses for the end. Log the MAE on "
+                f"the validation houses priced at £600,000 or more (£{wanted:,.0f}).")
+    return ("the chosen run has no metric with its MAE on the validation houses priced at £600,000 or "
+            f"more (£{wanted:,.0f}): log it, under any name, since your choice rests on it.")
+
+
+def _expensive_errors(model, rows):
+    """(true prices, estimates) of the houses of `rows` priced at £600,000 or more."""
+    kept = rows[rows[TARGET] >= EXPENSIVE]
+    return kept[TARGET], _predict(model, kept)
+
+
 q1 = Question("q1", "02", _check_run, hints=[
     "The lesson's `track` function (section 'Track a run') does all of this for one candidate: read "
     "it, then do the same for a random forest with the question's settings.",
@@ -456,4 +612,34 @@ q4 = Question("q4", "02", _check_champion, hints=[
     "the sandbox model's, and the version is the winner's.",
 ])
 
-QUESTIONS = (q1, q2, q3, q4)
+q5 = OpenQuestion(
+    "q5", "02", work=_candidate,
+    rules=[
+        Rule(f"the alias '{CANDIDATE}' is on the version chosen", _rule_alias),
+        Rule("its run is traceable: its settings, its true validation MAE and its data lineage tags",
+             _rule_traceable),
+        Rule("on unseen houses priced at £600,000 or more, it beats the linear model by more than the "
+             "noise (a 95% bootstrap interval of the gain above zero)", _rule_beats_linear, points=2),
+        Rule("it never values a bigger house lower: on unseen houses, 10% more floor area never lowers "
+             "its estimate", _rule_monotone, points=2),
+        Rule("the choice was made on validation: the run logs its MAE on the validation houses priced "
+             "at £600,000 or more", _rule_chosen_on_validation),
+    ],
+    look_for=[
+        "the candidates compared, with their validation MAE on the expensive houses",
+        "why the chosen model can be explained to a seller (a bigger house is never valued lower), "
+        "and what that constraint cost in pounds, if anything",
+        "why the test houses were not used to choose",
+        "what they would watch after release (error on expensive houses, new market)",
+    ],
+    hints=[
+        "Two needs: close estimates on expensive houses, and estimates an agent can explain to a "
+        "seller. Which of the project's models could meet both? Try a few on the validation houses.",
+        "Measure each candidate's MAE on the validation houses priced at £600,000 or more, and try "
+        "whether a bigger copy of a house (more area) ever gets a lower estimate.",
+        "The method: question 1's run (log_params, log_metric, set_tags, log_model) for each candidate; "
+        "the models are in the project's src/model.py (read its docstrings); then register and alias "
+        "as in question 4, with the alias 'candidate'.",
+    ])
+
+QUESTIONS = (q1, q2, q3, q4, q5)

@@ -297,4 +297,301 @@ q3 = Question("q3", "03", _check_test, hints=[
     "must fail too. Let the AssertionError out: the check needs your test to fail.",
 ])
 
-QUESTIONS = (q1, q2, q3)
+
+# --- q4: open question: the checks a house must pass before the model -----------------------------
+#
+# The first service takes `house: dict` and lets anything through. The participant writes the
+# checks in front of the model: `problems(house) -> list[str]`, empty when the model may see the
+# house. The rules try it on houses the lessons never show, drawn from the kit's own generator with
+# a seed of their own, and on faulty copies of them. Whether each one is legal is what the service's
+# schema (`service.schema.House`) says, not a copy of its rules.
+
+from dataclasses import dataclass as _dataclass  # noqa: E402
+
+from mlops_clinic.checks.open_questions import OpenQuestion, Rule  # noqa: E402
+
+HIDDEN_SEED = 20261204  # no lesson, exercise or dataset file uses it
+HIDDEN_VALID = {"stable": 120, "covariate_drift": 60}  # houses per scenario's market
+
+
+@_dataclass(frozen=True)
+class Case:
+    """One house to try: `kind` says which rule it belongs to ("valid", "spelling", "range",
+    "type", "fields"), `field` the feature at fault, `said` the fault in words."""
+
+    kind: str
+    house: dict
+    field: str = ""
+    said: str = ""
+
+
+def _fields_at_fault(house: dict) -> set[str]:
+    """What the service itself says: the fields its House schema refuses (none: a legal house)."""
+    from pydantic import ValidationError
+
+    from mlops_clinic.service.schema import House
+
+    try:
+        House.model_validate(house)
+    except ValidationError as error:
+        return {str(e["loc"][0]) if e.get("loc") else "house" for e in error.errors()}
+    return set()
+
+
+def _generated_houses() -> list[dict]:
+    """Valid houses from two markets of the kit's generator (the stable one and the one with much
+    bigger houses, whose areas reach the schema's upper bound), with the hidden seed."""
+    from mlops_clinic.data import FEATURES, generate_traffic
+
+    houses = []
+    for offset, (scenario, rows) in enumerate(HIDDEN_VALID.items()):
+        features, _ = generate_traffic(scenario, rows, seed=HIDDEN_SEED + offset)
+        houses += _json.loads(features[list(FEATURES)].to_json(orient="records"))
+    return houses
+
+
+def _boundary_houses(base: dict) -> list[Case]:
+    """Each end of every range, and every allowed category: legal, so they must pass."""
+    from mlops_clinic.data.schema import COLUMNS, FEATURES
+
+    cases = []
+    for name in FEATURES:
+        column = COLUMNS[name]
+        values = [column.min, column.max] if column.kind == "integer" else list(column.allowed)
+        for value in values:
+            cases.append(Case("valid", {**base, name: value}, name, f"{name} {value!r}"))
+    return cases
+
+
+def _faulty(base: dict, name: str, value, kind: str, said: str) -> Case:
+    return Case(kind, {**base, name: value}, name, said)
+
+
+def _faulty_houses(bases: list[dict]) -> list[Case]:
+    """Faulty copies of generated houses, one fault each: spellings, ranges, types, fields."""
+    import numpy as np
+
+    from mlops_clinic.data.schema import COLUMNS, FEATURES, NUMERIC_FEATURES, YES_NO_COLUMNS
+
+    rng = np.random.default_rng(HIDDEN_SEED)
+    pick = iter(rng.permutation(len(bases)).tolist())
+    cases = []
+    spellings = ["YES", "Yes", " no", "NO", "y", "true"]
+    for name, spelt in zip(YES_NO_COLUMNS, rng.permutation(spellings).tolist()):
+        base = bases[next(pick)]
+        cases.append(_faulty(base, name, spelt, "spelling", f"{name} {spelt!r}"))
+    for spelt in ("Furnished", "part-furnished", "semi furnished", ""):
+        cases.append(_faulty(bases[next(pick)], "furnishingstatus", spelt, "spelling",
+                             f"furnishingstatus {spelt!r}"))
+    for name in NUMERIC_FEATURES:
+        low, high = COLUMNS[name].min, COLUMNS[name].max
+        for value in (low - 1, high + 1):
+            cases.append(_faulty(bases[next(pick)], name, value, "range", f"{name} {value:,}"))
+    base = bases[next(pick)]
+    cases.append(_faulty(base, "area", -base["area"], "range", f"area {-base['area']:,}"))
+    base = bases[next(pick)]
+    cases.append(_faulty(base, "area", base["area"] * 100, "range", f"area {base['area'] * 100:,}"))
+    for name, value in (("area", "4600"), ("area", "3,850"), ("bathrooms", 1.5), ("bedrooms", "three"),
+                        ("parking", True), ("stories", None), ("bedrooms", [3])):
+        cases.append(_faulty(bases[next(pick)], name, value, "type", f"{name} {value!r}"))
+    for name in rng.choice(list(FEATURES), size=3, replace=False).tolist():
+        base = bases[next(pick)]
+        cases.append(Case("fields", {k: v for k, v in base.items() if k != name}, name,
+                          f"no {name}"))
+    for name, value in (("price", 312_000), ("garden", "yes"), ("house_id", "H000123")):
+        cases.append(_faulty(bases[next(pick)], name, value, "fields", f"an extra field {name}"))
+    return cases
+
+
+def hidden_cases() -> list[Case]:
+    """Every house the rules try, each labelled by the service's own schema. The labels are
+    asserted, so a change of the schema that makes a case mean something else fails loudly."""
+    houses = _generated_houses()
+    cases = [Case("valid", house) for house in houses] + _boundary_houses(houses[0])
+    cases += _faulty_houses(houses[1:])
+    for case in cases:
+        legal = not _fields_at_fault(case.house)
+        if legal != (case.kind == "valid"):
+            raise AssertionError(f"the schema says {case.said or 'a generated house'} is "
+                                 f"{'legal' if legal else 'not legal'}")
+        if case.kind != "valid" and case.field not in _fields_at_fault(case.house):
+            raise AssertionError(f"the schema refuses {case.said} for another field")
+    return cases
+
+
+@_dataclass(frozen=True)
+class Tried:
+    """What the participant's checks said about one case: their problems, or what they raised."""
+
+    case: Case
+    problems: tuple[str, ...] = ()
+    raised: str = ""
+    returned: str = ""  # what came back instead of a list, in words
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.problems) or bool(self.raised)
+
+
+def _pydantic_problems(model):
+    """A pydantic model class as the checks: its validation errors, as sentences."""
+    from pydantic import ValidationError
+
+    def problems(house):
+        try:
+            model.model_validate(house)
+        except ValidationError as error:
+            return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+        return []
+
+    return problems
+
+
+def _as_checks(answer):
+    """The participant's checks as a function of a house: theirs, or their pydantic model's."""
+    from pydantic import BaseModel
+
+    from mlops_clinic.service.schema import House
+
+    if answer is House:
+        raise Wrong("that is the service's own House model, the answer key: write the checks "
+                    "yourself, as a function problems(house) or a pydantic model of your own.")
+    if isinstance(answer, type) and issubclass(answer, BaseModel):
+        return _pydantic_problems(answer)
+    if not callable(answer):
+        raise Wrong(f"expected your function itself (its name, without calling it), got "
+                    f"{describe(answer)}: def problems(house): ... returns a list of sentences.")
+    return answer
+
+
+def _try(checks, case: Case) -> Tried:
+    """Run the checks on a copy of the case's house; never let their failure out."""
+    import copy
+
+    try:
+        said = checks(copy.deepcopy(case.house))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - their failure is what the rules look at
+        return Tried(case, raised=describe_exception(error))
+    if isinstance(said, (list, tuple)) and all(isinstance(p, str) for p in said):
+        return Tried(case, problems=tuple(said))
+    return Tried(case, returned=describe(said))
+
+
+def _tried_all(answer) -> list[Tried]:
+    """The work: every hidden case through the participant's checks. A first valid house that does
+    not come back as a list says the function cannot be read at all."""
+    checks = _as_checks(answer)
+    cases = hidden_cases()
+    tried = [_try(checks, case) for case in cases]
+    first = tried[0]
+    if first.returned:
+        raise Wrong(f"problems(house) should return a list of sentences, empty when the house may "
+                    f"reach the model; for a valid house it returned {first.returned}.")
+    return tried
+
+
+def _example(tried: Tried) -> str:
+    """The case in words: its fault, or, for a valid house, the value its refusal names."""
+    if tried.case.said:
+        return tried.case.said
+    text = " ".join(tried.problems).lower()
+    named = [name for name in tried.case.house if name.lower() in text]
+    if named:
+        name = max(named, key=len)  # "bedrooms" rather than a shorter name inside it
+        return f"{name} {tried.case.house[name]!r}"
+    return f"the house {_json.dumps(tried.case.house)}"
+
+
+def _accepts_valid(tried: list[Tried]) -> str | None:
+    valid = [t for t in tried if t.case.kind == "valid"]
+    refused = [t for t in valid if t.refused or t.returned]
+    if not refused:
+        return None
+    first = refused[0]
+    why = (f"it raised {first.raised}" if first.raised else f"it returned {first.returned}"
+           if first.returned else f"it says {first.problems[0]!r}")
+    return (f"it refuses {len(refused)} of {len(valid)} valid houses, such as one with "
+            f"{_example(first)} ({why}): the schema allows it; compare with the data card's ranges "
+            "and values, both ends included.")
+
+
+def _refuses(kind: str, advice: str):
+    """The rule that every faulty house of `kind` gets at least one problem (or an error)."""
+    def test(tried: list[Tried]) -> str | None:
+        faulty = [t for t in tried if t.case.kind == kind]
+        through = [t for t in faulty if not t.refused]
+        if not through:
+            return None
+        examples = ", ".join(t.case.said for t in through[:3])
+        return (f"it lets {len(through)} of {len(faulty)} such houses through, such as {examples}: "
+                f"{advice}")
+    return test
+
+
+def _names_the_field(tried: list[Tried]) -> str | None:
+    refused = [t for t in tried if t.case.kind != "valid" and t.problems]
+    silent = [t for t in refused if t.case.field.lower() not in " ".join(t.problems).lower()]
+    if not refused:
+        return "it gives no sentence for any faulty house: return one per problem, naming its field."
+    if not silent:
+        return None
+    first = silent[0]
+    return (f"{len(silent)} of {len(refused)} refusals do not name the field at fault, such as "
+            f"{first.case.said} (it says {first.problems[0]!r}): start each sentence with the "
+            "field's name, so the caller knows what to fix.")
+
+
+def _never_raises(tried: list[Tried]) -> str | None:
+    broken = [t for t in tried if t.raised or t.returned]
+    if not broken:
+        return None
+    first = broken[0]
+    what = f"raised {first.raised}" if first.raised else f"returned {first.returned}, not a list"
+    return (f"on {len(broken)} of {len(tried)} houses it {what}, such as {_example(first)}: in a "
+            "service that is a 500; check a value's type before comparing it, and always return a "
+            "list.")
+
+
+q4 = OpenQuestion(
+    "q4", "03", work=_tried_all,
+    rules=[
+        Rule("accepts every valid house it has not seen, the ends of each range included",
+             _accepts_valid, points=3),
+        Rule("refuses yes/no and furnishing values spelt any other way (YES, ' no', part-furnished)",
+             _refuses("spelling", "accept exactly the values the model learnt, as they are spelt "
+                                   "in the data card, and nothing else."), points=2),
+        Rule("refuses numbers outside the data card's ranges (a negative area, 100 times the area)",
+             _refuses("range", "compare each number with its column's minimum and maximum."),
+             points=2),
+        Rule("refuses numbers sent as text, decimals, true/false and empty values",
+             _refuses("type", "check that each number is a whole number, an int and not a bool "
+                              "(True is an int in Python), before its range."), points=2),
+        Rule("refuses a house with a feature missing or a field the model does not use",
+             _refuses("fields", "compare the house's keys with the twelve features, both ways."),
+             points=2),
+        Rule("names the field at fault in each refusal", _names_the_field),
+        Rule("never raises, whatever a house holds, and always returns a list", _never_raises),
+    ],
+    look_for=[
+        "why refuse rather than repair (lower-casing YES would hide the upstream fault)",
+        "what a 400 that names the field gives the caller, against a 500 or a silent wrong price",
+        "where the rules come from: the data card or schema, one source, not a second copy that drifts",
+        "what the checks cannot see (a plausible but wrong value), and what catches that instead",
+    ],
+    hints=[
+        "Start from the data card (section 3 of the lesson printed it): for each feature, what is "
+        "legal? Return one sentence per problem, starting with the field's name.",
+        "Four families of fault: a key missing or extra; a value of the wrong type (text, a "
+        "decimal, True, None); a number out of its range; a text value not exactly one of the "
+        "allowed ones. Check the type before the range, or the comparison raises.",
+        "COLUMNS from mlops_clinic.data.schema gives each feature's kind, min, max and allowed "
+        "values (section 3 of the lesson printed the same rules from House); "
+        "isinstance(value, bool) must be tested "
+        "before isinstance(value, int). A pydantic model of your own (strict ints, Literal, "
+        "extra='forbid') is a good answer too.",
+    ],
+)
+
+QUESTIONS = (q1, q2, q3, q4)

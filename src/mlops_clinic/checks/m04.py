@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 from mlops_clinic.checks.core import (
-    Question, Wrong, as_number, describe, participant_namespace, run_participant, wrong_unit,
+    Question, Wrong, as_number, describe, describe_exception, participant_namespace, run_participant,
+    wrong_unit,
 )
 from mlops_clinic.data import SCENARIOS
 
@@ -327,4 +328,298 @@ q3 = Question("q3", "04", _check_contract, hints=[
     "fields come from what the service publishes. q3.check(required, spec) names it.",
 ])
 
-QUESTIONS = (q1, q2, q3)
+
+# --- q4: open question: is it safe to swap? -------------------------------------------------------
+#
+# Moving the alias swaps the served model while traffic runs (section 7 of the lesson): nothing
+# asks whether the new version can answer. The participant writes that question as code,
+# `safe_to_swap(candidate, champion, recent) -> bool`. The rules call it with candidates built for
+# real (scikit-learn, logged and registered in MLflow, loaded back as the service loads them) and
+# two days of recent traffic drawn from the kit's generator with a seed no lesson uses.
+
+import time as _time  # noqa: E402
+from dataclasses import dataclass as _dataclass  # noqa: E402
+
+from mlops_clinic.checks.open_questions import OpenQuestion, Rule  # noqa: E402
+from mlops_clinic.names import CHAMPION, MODEL_NAME, SANDBOX_MODEL  # noqa: E402
+
+HIDDEN_SEED = 20261205  # no lesson, exercise or dataset file uses it
+RECENT_ROWS = {"stable": 1_500, "covariate_drift": 500}  # two days of recent traffic, mixed
+# The candidates live under a registered model of their own, so the exercises that count the
+# sandbox's versions (modules 02 and 05) never see them, and in an experiment of their own.
+CANDIDATES = f"{SANDBOX_MODEL}-candidates"
+RECIPE = "1"  # bump when a candidate's recipe changes: older registered versions are then ignored
+BUDGET_S = 5.0  # a decision on two days of traffic; one batch prediction per model takes 0.1 s
+
+# What each hidden candidate is, in the words the rules use.
+SOUND = "sound"
+NEW_COLUMN = "new_column"
+PENCE = "pence"
+LOG_PRICE = "log_price"
+ANOTHER_MARKET = "another_market"
+DESCRIBED = {
+    SOUND: "a sound challenger (gradient boosting with other settings, on the same data)",
+    NEW_COLUMN: "a candidate trained with a column the requests do not have (epc_rating)",
+    PENCE: "a candidate trained on prices in pence",
+    LOG_PRICE: "a candidate trained on the log of the price",
+    ANOTHER_MARKET: "a candidate trained on another market's prices (30% lower)",
+}
+
+
+def recent_traffic():
+    """Two days of requests the service might have answered: the twelve features, as logged."""
+    import pandas as pd
+
+    from mlops_clinic.data import FEATURES, generate_traffic
+
+    frames = [generate_traffic(scenario, rows, seed=HIDDEN_SEED + offset, days=2)[0]
+              for offset, (scenario, rows) in enumerate(RECENT_ROWS.items())]
+    return pd.concat(frames, ignore_index=True)[list(FEATURES)]
+
+
+def _model_code():
+    """The project's model code (the template every project starts from), as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    import mlops_clinic
+
+    path = Path(mlops_clinic.__file__).parent / "project_template" / "src" / "model.py"
+    spec = importlib.util.spec_from_file_location("clinic_open_question_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _training_houses():
+    """The kit's two data releases, as the pipeline's data/houses.csv holds them."""
+    import pandas as pd
+
+    from mlops_clinic.data import load
+
+    return pd.concat([load("houses_reference"), load("houses_new")], ignore_index=True)
+
+
+def _fitted(name: str):
+    """Candidate `name`, fitted: the pipeline's own model code, with one thing changed each."""
+    import numpy as np
+
+    code = _model_code()
+    houses = _training_houses()
+    features, price = houses[code.FEATURES].copy(), houses[code.TARGET].astype(float)
+    model = code.build_model("gradient_boosting", seed=11, n_estimators=250, learning_rate=0.08,
+                             max_depth=3)
+    if name == NEW_COLUMN:  # an export with an energy rating the service's requests never carry
+        features["epc_rating"] = np.random.default_rng(HIDDEN_SEED).integers(1, 8, len(features))
+        prepare = model.named_steps["prepare"]
+        prepare.set_params(transformers=[
+            (label, step, columns + ["epc_rating"] if label == "numbers" else columns)
+            for label, step, columns in prepare.transformers])
+    target = {PENCE: price * 100, LOG_PRICE: np.log(price), ANOTHER_MARKET: price * 0.7}.get(name, price)
+    return model.fit(features, target)
+
+
+def _registered_candidates(client) -> dict[str, str]:
+    """{candidate: registered version} of this recipe, as the registry holds them now."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client.search_model_versions(f"name = '{CANDIDATES}'")
+    except MlflowException:
+        return {}
+    found = {}
+    for version in versions:
+        if version.tags.get("recipe") == RECIPE and version.tags.get("candidate") in DESCRIBED:
+            found.setdefault(version.tags["candidate"], str(version.version))
+    return found
+
+
+def _experiment_id(client) -> str:
+    """The candidates' own experiment, made on first use. Not set as the active experiment: the
+    participant's next run still goes where they point it."""
+    experiment = client.get_experiment_by_name(CANDIDATES)
+    return experiment.experiment_id if experiment else client.create_experiment(CANDIDATES)
+
+
+def _register(name: str, client) -> None:
+    """Fit, log and register one candidate (registering is not idempotent: callers look first).
+    MLflow's own lines ("Successfully registered ...") are kept out of the check's output."""
+    import contextlib
+    import io
+    import logging
+    import warnings
+
+    import mlflow
+
+    model = _fitted(name)
+    quiet, logger = io.StringIO(), logging.getLogger("mlflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            warnings.simplefilter("ignore")
+            with mlflow.start_run(experiment_id=_experiment_id(client),
+                                  run_name=f"open question 04: {name}"):
+                mlflow.set_tag("source", "open-question-04")
+                logged = mlflow.sklearn.log_model(model, name="model", serialization_format="cloudpickle",
+                                                  pip_requirements=["scikit-learn"])
+            mlflow.register_model(logged.model_uri, CANDIDATES, tags={"candidate": name, "recipe": RECIPE})
+    finally:
+        logger.setLevel(level)
+
+
+_LOADED: dict[tuple, object] = {}
+
+
+def hidden_candidates() -> dict[str, object]:
+    """Every candidate, loaded from the registry with mlflow.sklearn, as the model server loads a
+    version: built and registered the first time in a workspace, found by their tags afterwards."""
+    import mlflow
+    import mlflow.sklearn
+
+    from mlops_clinic.service import store
+
+    client = store.registry_client()
+    versions = _registered_candidates(client)
+    for name in DESCRIBED:
+        if name not in versions:
+            _register(name, client)
+    versions = _registered_candidates(client)
+    loaded = {}
+    for name in DESCRIBED:
+        key = (mlflow.get_tracking_uri(), name, versions[name])
+        if key not in _LOADED:
+            _LOADED[key] = mlflow.sklearn.load_model(f"models:/{CANDIDATES}/{versions[name]}")
+        loaded[name] = _LOADED[key]
+    return loaded
+
+
+def served_champion():
+    """The version `house-price@champion` names, loaded as the service loads it."""
+    import mlflow.sklearn
+
+    return mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
+
+
+@_dataclass(frozen=True)
+class Decision:
+    """What the participant's function said about one candidate, and how long it took."""
+
+    candidate: str
+    safe: bool | None = None
+    raised: str = ""
+    returned: str = ""  # what came back instead of True or False, in words
+    seconds: float = 0.0
+
+
+def _decide(function, name: str, candidate, champion, recent) -> Decision:
+    """One call of the participant's function, on copies, timed; its failures kept as text."""
+    import numpy as np
+
+    started = _time.perf_counter()
+    try:
+        said = function(candidate, champion, recent.copy())
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - their failure is what the rules look at
+        return Decision(name, raised=describe_exception(error), seconds=_time.perf_counter() - started)
+    seconds = _time.perf_counter() - started
+    if isinstance(said, (bool, np.bool_)):
+        return Decision(name, safe=bool(said), seconds=seconds)
+    return Decision(name, returned=describe(said), seconds=seconds)
+
+
+def _decisions(function) -> dict[str, Decision]:
+    """The work: the participant's decision on every hidden candidate."""
+    if not callable(function):
+        raise Wrong(f"expected your function itself (its name, without calling it), got "
+                    f"{describe(function)}: def safe_to_swap(candidate, champion, recent): ...")
+    champion, recent = served_champion(), recent_traffic()
+    return {name: _decide(function, name, model, champion, recent)
+            for name, model in hidden_candidates().items()}
+
+
+def _said(decision: Decision) -> str:
+    if decision.raised:
+        return f"it raised {decision.raised}"
+    if decision.returned:
+        return f"it returned {decision.returned}, not True or False"
+    return f"it answered {decision.safe}"
+
+
+def _accepts_sound(decisions: dict[str, Decision]) -> str | None:
+    sound = decisions[SOUND]
+    if sound.safe is True:
+        return None
+    if sound.safe is False:
+        advice = ("its estimates stay close to the champion's for a typical house; loosen what you "
+                  "call 'far', or look at a typical house, not the single worst one.")
+    elif sound.raised:
+        advice = "try your function on the champion itself first: safe_to_swap(champion, champion, recent)."
+    else:
+        advice = "answer True or False (bool(...) turns a comparison of numpy values into one)."
+    return f"for {DESCRIBED[SOUND]}, {_said(sound)}: {advice}"
+
+
+def _refuses(names: tuple[str, ...], advice: str):
+    """The rule that each of these candidates is refused: False, not an error."""
+    def test(decisions: dict[str, Decision]) -> str | None:
+        for name in names:
+            decision = decisions[name]
+            if decision.safe is not False:
+                return f"for {DESCRIBED[name]}, {_said(decision)}: {advice}"
+        return None
+    return test
+
+
+def _in_time(decisions: dict[str, Decision]) -> str | None:
+    slowest = max(decisions.values(), key=lambda d: d.seconds)
+    if slowest.seconds <= BUDGET_S:
+        return None
+    rows = sum(RECENT_ROWS.values())
+    return (f"it took {slowest.seconds:.1f} s to decide on {DESCRIBED[slowest.candidate]}, over "
+            f"{rows:,} recent requests (the budget is {BUDGET_S:g} s): predict them in one call per "
+            "model, model.predict(recent), not row by row.")
+
+
+q4 = OpenQuestion(
+    "q4", "04", work=_decisions,
+    rules=[
+        Rule("accepts a sound challenger (other settings, the same data)", _accepts_sound, points=3),
+        Rule("refuses a candidate that cannot answer the recent requests, answering False rather "
+             "than raising",
+             _refuses((NEW_COLUMN,), "a candidate that fails on the requests the service receives "
+                                     "would answer every caller with a 500: try its predictions, "
+                                     "catch the error and answer False."), points=2),
+        Rule("refuses estimates that are absurd in size (prices in pence, the log of a price)",
+             _refuses((PENCE, LOG_PRICE), "compare its estimates with what a house can sell for "
+                                          "(the data card's price range), or with the champion's."),
+             points=2),
+        Rule("refuses a candidate whose estimates move far from the champion's on recent traffic "
+             "(trained on another market)",
+             _refuses((ANOTHER_MARKET,), "plausible prices can still be far from what the champion "
+                                         "says for the same houses: compare the two models' "
+                                         "estimates house by house and choose how far is too far."),
+             points=2),
+        Rule(f"decides within {BUDGET_S:g} seconds on {sum(RECENT_ROWS.values()):,} recent requests",
+             _in_time),
+    ],
+    look_for=[
+        "how far is too far, in pounds or as a share, and for a typical house or the worst one",
+        "why compare with the champion on recent traffic rather than on the training data",
+        "what a refusal should do next (keep the champion, tell someone), and what a wrong swap costs",
+        "what the check cannot see without labels (a candidate that is close but slightly worse)",
+    ],
+    hints=[
+        "Three questions in turn: can the candidate answer the recent requests at all? Are its "
+        "estimates prices a house can sell for? Are they close to what the champion says for the "
+        "same houses?",
+        "Call candidate.predict(recent) inside try/except: an error means False. Then compare its "
+        "estimates with champion.predict(recent), house by house, as a share of the champion's.",
+        "The data card's price range is COLUMNS['price'].min and .max (mlops_clinic.data.schema); "
+        "the ratio of the two models' estimates for each house, summarised by its median or a "
+        "high quantile (numpy.quantile), is one way to say 'far'. Choose the limit and say why.",
+    ],
+)
+
+QUESTIONS = (q1, q2, q3, q4)

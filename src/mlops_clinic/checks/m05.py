@@ -8,11 +8,15 @@ exercise works on `house-price-sandbox`, never on `house-price`, whose champion 
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from mlops_clinic.checks.core import (
     NotAttempted, Question, Wrong, as_boolean, as_count, as_number, as_version, describe, is_blank,
     name_key, participant_namespace, pounds, refuse_wrong_unit, run_participant,
 )
-from mlops_clinic.names import EXPERIMENT, SANDBOX_MODEL
+from mlops_clinic.checks.open_questions import OpenQuestion, Rule
+from mlops_clinic.names import EXPERIMENT, MODEL_NAME, SANDBOX_MODEL
 
 SMALL_REFERENCE = {"n": 800, "random_state": 5}  # q1: a team that kept only 800 reference houses
 Q1_DAYS = (1, 3)  # q1: the first three days of covariate_drift
@@ -379,6 +383,342 @@ def _check_promotion(champion_version, maes=None) -> str:
             f"{others}): a fair comparison, then one call moves the alias.")
 
 
+# --- q5 (open): an alarm rule, priced in pounds ----------------------------------------------------------
+#
+# The participant writes alarm(evidence) -> "keep" | "retrain" | "fix upstream". The check replays it,
+# day by day, on ten other days of the four worlds: traffic the lesson never showed, generated at check
+# time from seeds of its own, refused or answered as the prediction service would, estimated by the
+# served model, with its sale prices arriving late. Each world is decided on its own.
+
+ALARM_SEEDS = {"stable": 20261101, "covariate_drift": 20261102, "concept_drift": 20261103,
+               "data_quality": 20261104}
+ALARM_IDS = {scenario: 900_001 + 20_000 * i for i, scenario in enumerate(ALARM_SEEDS)}
+ALARM_DAYS = 10
+ANSWERS = ("keep", "retrain", "fix upstream")
+DRIFTED = ("covariate_drift", "concept_drift")  # worlds where retraining is the right call
+COSTS = {"false alarm": 2_000, "drifted day": 1_500, "drift missed": 30_000, "incident day": 500}
+BUDGET = 15_000
+COVARIATE_BY, CONCEPT_BY, INCIDENT_BY = 3, 10, 2  # the day by which each world must be called
+
+
+@dataclasses.dataclass(frozen=True)
+class Traffic:
+    """Ten days of one world, as monitoring sees them: the answered requests (features, estimate,
+    sale price and day of sale where known) and the day of each refused request."""
+
+    scenario: str
+    answered: Any  # DataFrame
+    refused_days: Any  # Series of request days
+
+
+def _traffic_as_served(scenario: str, features, labels, model) -> Traffic:
+    """Requests sent as an upstream system sends them, refused by the service's own schema or
+    answered by the served model; a re-sent request is answered once."""
+    import io
+
+    import pandas as pd
+    from pydantic import ValidationError
+
+    from mlops_clinic.data.generate import to_csv_bytes
+    from mlops_clinic.monitoring import ACTUAL, PREDICTION
+    from mlops_clinic.service.replay import bodies_of
+    from mlops_clinic.service.schema import EstimateRequest
+
+    text = pd.read_csv(io.StringIO(to_csv_bytes(features).decode()), dtype=str,
+                       keep_default_na=False, na_values=[""])
+    houses, refused, seen = [], [], set()
+    for body in bodies_of(text, scenario):
+        if body["request_id"] in seen:
+            continue
+        seen.add(body["request_id"])
+        try:
+            request = EstimateRequest.model_validate(body)
+        except ValidationError:
+            refused.append(body.get("day"))
+            continue
+        houses.append({"house_id": request.house_id, "day": request.day, **request.house.model_dump()})
+    answered = pd.DataFrame(houses)
+    answered[PREDICTION] = model.predict(answered[list(_features())])
+    sold = labels.rename(columns={"price": ACTUAL})[["house_id", "day_sold", ACTUAL]]
+    answered = answered.merge(sold, on="house_id", how="left")
+    return Traffic(scenario, answered, pd.Series(refused, dtype="float"))
+
+
+def _features() -> tuple:
+    from mlops_clinic.data import FEATURES
+
+    return FEATURES
+
+
+def _served_model():
+    import mlflow
+
+    return mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{_served_version()}")
+
+
+_WORLDS: dict = {}
+
+
+def _workspace_key() -> str:
+    from mlops_clinic.workspace import Workspace
+
+    return str(Workspace.resolve().root)
+
+
+def alarm_worlds(hidden: bool = True) -> dict:
+    """The four worlds the alarm is replayed on: the check's unseen days (`hidden`), or the
+    lesson's own traffic (what `try_alarm` shows). Built once per served version."""
+    import pandas as pd
+
+    from mlops_clinic.data import dataset_path, generate_traffic
+
+    key = (hidden, _workspace_key(), _served_version())
+    if key not in _WORLDS:
+        model = _served_model()
+        worlds = {}
+        for scenario in ALARM_SEEDS:
+            if hidden:
+                features, labels = generate_traffic(scenario, seed=ALARM_SEEDS[scenario],
+                                                    id_start=ALARM_IDS[scenario])
+            else:
+                features = pd.read_csv(dataset_path(f"traffic/{scenario}"), dtype=str,
+                                       keep_default_na=False, na_values=[""])
+                labels = pd.read_csv(dataset_path(f"traffic/{scenario}_labels"))
+            worlds[scenario] = _traffic_as_served(scenario, features, labels, model)
+        _WORLDS[key] = {"worlds": worlds, "evidence": {}}
+    return _WORLDS[key]
+
+
+def _drift(current) -> tuple[float, list[str]]:
+    """Share of drifted features and their names: the lesson's report against the served
+    version's training data, with the schema's column types."""
+    import warnings
+
+    from evidently import Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    from mlops_clinic.monitoring import data_definition, drift_results, drift_share
+
+    _, reference = _served_and_reference_cached()
+    features, definition = list(_features()), data_definition()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        snapshot = Report([DataDriftPreset()], include_tests=True).run(
+            current_data=Dataset.from_pandas(current[features], data_definition=definition),
+            reference_data=Dataset.from_pandas(reference[features], data_definition=definition))
+    columns = drift_results(snapshot)
+    return drift_share(snapshot), list(columns.index[columns["drifted"]])
+
+
+_REFERENCE: dict = {}
+
+
+def _served_and_reference_cached():
+    key = (_workspace_key(), _served_version())
+    if key not in _REFERENCE:
+        _REFERENCE[key] = _served_and_reference()
+    return _REFERENCE[key]
+
+
+def _evidence(traffic: Traffic, day: int) -> dict:
+    """What monitoring knows at the end of `day`: requests so far, the share refused, the drift of
+    the answered ones, and the error per window of two request days on the sale prices known."""
+    from mlops_clinic.monitoring import ACTUAL, windowed_mae
+
+    rows = traffic.answered[traffic.answered["day"] <= day]
+    refused = int((traffic.refused_days <= day).sum())
+    share, drifted = _drift(rows)
+    known = rows.assign(**{ACTUAL: rows[ACTUAL].where(rows["day_sold"] <= day)})
+    return {"day": day, "requests": len(rows) + refused,
+            "refused_share": refused / (len(rows) + refused),
+            "drift_share": share, "drifted_columns": drifted,
+            "windows": windowed_mae(known, last_day=day), "test_mae": champion_test_mae()}
+
+
+def evidence(scenario: str, day: int, *, hidden: bool = False) -> dict:
+    """The evidence `alarm` receives at the end of `day` in one world (the lesson's traffic
+    unless `hidden`): day, requests, refused_share, drift_share, drifted_columns, windows (the
+    error per window of request days: requests, labels, MAE (£)) and test_mae (the yardstick)."""
+    import copy
+
+    if scenario not in ALARM_SEEDS:
+        raise ValueError(f"unknown world {scenario!r}: one of {', '.join(ALARM_SEEDS)}")
+    return copy.deepcopy(_known_on(alarm_worlds(hidden), scenario, day))
+
+
+def _known_on(built: dict, scenario: str, day: int) -> dict:
+    """The evidence of one world on one day, computed once (the drift report is the slow part)."""
+    if (scenario, day) not in built["evidence"]:
+        built["evidence"][(scenario, day)] = _evidence(built["worlds"][scenario], day)
+    return built["evidence"][(scenario, day)]
+
+
+def _answer(value, scenario: str, day: int) -> str:
+    if is_blank(value):
+        raise NotAttempted("alarm still returns ____: write the rule in its body.")
+    if isinstance(value, str):
+        for answer in ANSWERS:
+            if name_key(value) == name_key(answer):
+                return answer
+    raise Wrong(f"on day {day} of the {scenario} traffic alarm returned {describe(value)}: return "
+                "one of the texts \"keep\", \"retrain\" or \"fix upstream\".")
+
+
+def _first_call(alarm, scenario: str, built: dict) -> tuple[int | None, str]:
+    """The first day the alarm says something other than keep, and what; (None, "keep") if never."""
+    import copy
+
+    for day in range(1, ALARM_DAYS + 1):
+        value = run_participant(alarm, (copy.deepcopy(_known_on(built, scenario, day)),),
+                                what=f"alarm(evidence) on day {day} of the {scenario} traffic")
+        answer = _answer(value, scenario, day)
+        if answer != "keep":
+            return day, answer
+    return None, "keep"
+
+
+def cost(scenario: str, day: int | None, answer: str) -> int:
+    """What the call cost, in pounds: a false alarm, the days a drifted world was answered before
+    the retraining, or the days of an incident before upstream heard of it."""
+    if scenario == "stable":
+        return 0 if day is None else COSTS["false alarm"]
+    if scenario in DRIFTED:
+        return day * COSTS["drifted day"] if answer == "retrain" else COSTS["drift missed"]
+    if answer == "fix upstream":
+        return day * COSTS["incident day"]
+    wasted = COSTS["false alarm"] if answer == "retrain" else 0
+    return wasted + ALARM_DAYS * COSTS["incident day"]
+
+
+@dataclasses.dataclass(frozen=True)
+class AlarmReplay:
+    """The alarm's first call in each world, and its cost."""
+
+    calls: dict  # scenario -> (day or None, answer)
+
+    def cost(self, scenario: str) -> int:
+        return cost(scenario, *self.calls[scenario])
+
+    @property
+    def total(self) -> int:
+        return sum(self.cost(scenario) for scenario in self.calls)
+
+    def said(self, scenario: str) -> str:
+        day, answer = self.calls[scenario]
+        return "keep, every day" if day is None else f"{answer} on day {day}"
+
+
+def replay_alarm(alarm, hidden: bool = True) -> AlarmReplay:
+    if not callable(alarm):
+        raise Wrong(f"expected a function alarm(evidence) that returns \"keep\", \"retrain\" or "
+                    f"\"fix upstream\", got {describe(alarm)}.")
+    built = alarm_worlds(hidden)
+    return AlarmReplay({scenario: _first_call(alarm, scenario, built) for scenario in ALARM_SEEDS})
+
+
+def try_alarm(alarm):
+    """The alarm replayed on the lesson's traffic, world by world: what it said, when, and what
+    that cost. (The check replays it on ten other days of the same worlds.)"""
+    import pandas as pd
+
+    replay = replay_alarm(alarm, hidden=False)
+    table = pd.DataFrame([{"world": s, "first call": replay.said(s), "cost (£)": replay.cost(s)}
+                          for s in ALARM_SEEDS]).set_index("world")
+    print(f"total £{replay.total:,} (budget £{BUDGET:,})")
+    return table
+
+
+def _latest_window(scenario: str, day: int) -> str:
+    """The evidence that day, in a few words: for a message that says what the alarm saw."""
+    seen = evidence(scenario, day, hidden=True)
+    windows = seen["windows"].dropna(subset=["MAE (£)"])
+    latest = (f"; the latest window with sale prices, {windows.index[-1]}, has "
+              f"{int(windows['labels'].iloc[-1])} of them and an MAE of "
+              f"£{int(windows['MAE (£)'].iloc[-1]):,}" if len(windows) else "; no sale price yet")
+    return (f"drift share {seen['drift_share']:.2f}, {seen['refused_share']:.0%} refused{latest} "
+            f"(test MAE £{seen['test_mae']:,.0f})")
+
+
+def _quiet_when_stable(replay: AlarmReplay) -> str | None:
+    day, answer = replay.calls["stable"]
+    if day is None:
+        return None
+    return (f"on the stable traffic it says {answer} on day {day} ({_latest_window('stable', day)}), "
+            f"a false alarm (£{COSTS['false alarm']:,}): nothing changed there, so ask more of the "
+            "signal that fired (a higher threshold, or more sale prices before you trust an MAE).")
+
+
+def _retrains_in_time(scenario: str, by_day: int, what: str):
+    def test(replay: AlarmReplay) -> str | None:
+        day, answer = replay.calls[scenario]
+        if answer == "retrain" and day <= by_day:
+            return None
+        if day is None:
+            seen = _latest_window(scenario, by_day)
+            return (f"on the {scenario} traffic it keeps the champion all ten days (on day {by_day}: "
+                    f"{seen}): {what}")
+        if answer != "retrain":
+            return (f"on the {scenario} traffic it says {answer} on day {day}: the requests are "
+                    f"valid, the world changed, so the call is retrain. {what}")
+        return (f"on the {scenario} traffic it says retrain only on day {day}, after day {by_day} "
+                f"(£{COSTS['drifted day']:,} a day of bad quotes). {what}")
+    return test
+
+
+def _incident_reported(replay: AlarmReplay) -> str | None:
+    day, answer = replay.calls["data_quality"]
+    if answer == "fix upstream" and day <= INCIDENT_BY:
+        return None
+    if answer == "retrain":
+        return (f"on the data-quality incident it says retrain on day {day}: a retraining would learn "
+                "the breakage; when many requests are refused, the call is fix upstream, checked "
+                "before any other signal.")
+    seen = evidence("data_quality", INCIDENT_BY, hidden=True)
+    when = "never says fix upstream" if day is None else f"says fix upstream only on day {day}"
+    return (f"on the data-quality incident it {when}; by day {INCIDENT_BY}, "
+            f"{seen['refused_share']:.0%} of the requests were refused: use refused_share.")
+
+
+def _within_budget(replay: AlarmReplay) -> str | None:
+    if replay.total <= BUDGET:
+        return None
+    parts = ", ".join(f"{s} £{replay.cost(s):,} ({replay.said(s)})" for s in ALARM_SEEDS)
+    return (f"the four worlds cost £{replay.total:,}, over the budget of £{BUDGET:,}: {parts}. "
+            "Weigh a day of bad quotes against a false alarm, and act sooner where it is cheap.")
+
+
+q5 = OpenQuestion("q5", "05", work=replay_alarm, rules=[
+    Rule("stays quiet on ten stable days it has not seen (no false alarm)", _quiet_when_stable, points=2),
+    Rule(f"says retrain on unseen covariate drift by day {COVARIATE_BY}",
+         _retrains_in_time("covariate_drift", COVARIATE_BY,
+                           "the inputs moved from day one: the drift share shows it before any "
+                           "sale price does."), points=2),
+    Rule(f"says retrain on unseen concept drift by day {CONCEPT_BY}, once sale prices show it",
+         _retrains_in_time("concept_drift", CONCEPT_BY,
+                           "only the sale prices show concept drift: compare the MAE of a window "
+                           "with enough of them with the test MAE."), points=2),
+    Rule(f"calls an unseen data-quality incident fix upstream, never retrain, by day {INCIDENT_BY}",
+         _incident_reported, points=2),
+    Rule(f"keeps the cost of the four worlds within £{BUDGET:,}", _within_budget, points=1),
+], look_for=[
+    "the cost of a false alarm (£2,000) weighed against a day of bad quotes (£1,500)",
+    "why the number of sale prices required before trusting a window's MAE: noise against delay",
+    "why refused requests are checked first: a retraining would learn the breakage",
+    "what the drift share threshold tolerates (one or two columns moving by chance)",
+    "(for you, the unseen days in a course run: stable drift share up to 0.25 and windows up to 1.25 "
+    "times the test MAE on 41 prices; covariate drift share 0.67 from day 1; concept-drift windows "
+    "1.4 times the test MAE from day 6 on 40 prices or more; 8% refused on day 1 of the incident)",
+], hints=[
+    "Start from the lesson's decide() (section 8) and run try_alarm(alarm) on the lesson's traffic: "
+    "it shows each world's first call, its day and its cost.",
+    "Look at evidence(\"concept_drift\", day) for days 6 to 10: which window has enough sale prices, "
+    "and how far is its MAE above evidence[\"test_mae\"]? Do the same for \"stable\": how noisy is a "
+    "window with few prices?",
+    "The method: check evidence[\"refused_share\"] first (fix upstream), then the drift share "
+    "(retrain), then the MAE of the latest row of evidence[\"windows\"] whose \"labels\" reach your "
+    "minimum, against evidence[\"test_mae\"]; return \"keep\" otherwise.",
+])
+
 q1 = Question("q1", "05", _check_drifted, hints=[
     "Run the report as the lesson did (section 'A drift report, read in code'): a Report of "
     "DataDriftPreset with include_tests=True, run on the current and the reference frames. The "
@@ -418,4 +758,4 @@ q4 = Question("q4", "05", _check_promotion, hints=[
     "the registry again and take its .version.",
 ])
 
-QUESTIONS = (q1, q2, q3, q4)
+QUESTIONS = (q1, q2, q3, q4, q5)

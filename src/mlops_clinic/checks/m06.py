@@ -10,6 +10,7 @@ the champion's trusted test houses, as the project's tests/test_model.py does.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -18,6 +19,7 @@ import zlib
 from pathlib import Path
 
 from mlops_clinic.checks.core import Question, Wrong, as_count, as_version
+from mlops_clinic.checks.open_questions import OpenQuestion, Rule
 from mlops_clinic.data.schema import TARGET
 from mlops_clinic.data.schema import FEATURES as _FEATURES
 from mlops_clinic.names import CHAMPION, MODEL_NAME, SANDBOX_MODEL
@@ -97,13 +99,24 @@ def exercise_sandbox(workspace=None) -> Path:
     return path
 
 
+def _loosen_gate(sandbox: Path) -> None:
+    """Write the loosened thresholds into tests/gate.yaml, keeping the file's comments and layout."""
+    import yaml
+
+    gate_file = sandbox / "tests" / "gate.yaml"
+    gate = yaml.safe_load(gate_file.read_text())
+    text = gate_file.read_text()
+    for key, value in LOOSE_GATE.items():
+        text = text.replace(f"{key}: {gate[key]}", f"{key}: {value}")
+    gate_file.write_text(text)
+
+
 def faulty_release(sandbox: Path) -> None:
     """On branch data-v3: a data release in which a broken join shuffled the prices of one house in
     ten (every value still valid, so the schema lets it through), a commit that loosened the gate to
     ship it on time, and the pipeline reproduced (a candidate trained on it, registered)."""
     import numpy as np
     import pandas as pd
-    import yaml
 
     sandbox = Path(sandbox)
     _run(sandbox, "git", "switch", "--quiet", "--discard-changes", "-C", FAULTY_BRANCH, "main")
@@ -116,12 +129,7 @@ def faulty_release(sandbox: Path) -> None:
     houses.to_csv(data, index=False)
     _run(sandbox, "dvc", "add", "--quiet", "data/houses.csv")
     _run(sandbox, "git", "commit", "--quiet", "-am", "Data v3.0.0: this quarter's sales")
-    gate_file = sandbox / "tests" / "gate.yaml"
-    gate = yaml.safe_load(gate_file.read_text())
-    text = gate_file.read_text()
-    for key, value in LOOSE_GATE.items():
-        text = text.replace(f"{key}: {gate[key]}", f"{key}: {value}")
-    gate_file.write_text(text)
+    _loosen_gate(sandbox)
     _run(sandbox, "git", "commit", "--quiet", "-am", "Gate: loosen it to ship v3 on time")
     _run(sandbox, "dvc", "repro", "--quiet")
 
@@ -174,14 +182,20 @@ def _verdict(gate: dict, sandbox: Path, candidate, champion_version) -> tuple[li
     houses = _trusted(sandbox, champion_version)
     champion = mlflow.sklearn.load_model(f"models:/{champion_version.name}/{champion_version.version}")
     train = pd.read_csv(sandbox / "data" / "prepared" / "train.csv")
-    baseline = float((houses[TARGET] - train[TARGET].median()).abs().mean())
+    return _gate_failures(gate, candidate, champion, houses, train[TARGET].median())
+
+
+def _gate_failures(gate: dict, candidate, champion, houses, median_price: float) -> tuple[list[str], dict]:
+    """What tests/test_model.py would fail for `candidate`, from the gate's thresholds and the
+    models' scores on the trusted `houses` (empty: it passes), and the figures behind them."""
+    baseline = float((houses[TARGET] - median_price).abs().mean())
     ours, share = _scores(candidate, houses, gate["area_step"], gate["max_drop"])
     theirs, _ = _scores(champion, houses, gate["area_step"], gate["max_drop"])
     failures = []
     if ours > gate["baseline_ratio"] * baseline:
         failures.append("it does not beat the baseline by enough")
     if ours > theirs * (1 + gate["champion_tolerance"]):
-        failures.append(f"it is {ours / theirs - 1:+.0%} against the champion")
+        failures.append(f"it is {ours / theirs - 1:+.1%} against the champion")
     if share > gate["max_houses_share"]:
         failures.append(f"{share:.1%} of its estimates fall with more area")
     return failures, {"ours": ours, "theirs": theirs, "share": share}
@@ -352,6 +366,245 @@ def _check_rollback(rolled_back_to) -> str:
             "a revert is an audited, reviewable undo.")
 
 
+# --- q4 (open): a gate for faulty releases nobody has shown you -----------------------------------------
+#
+# The participant writes the thresholds of tests/gate.yaml on the sandbox's main and commits them. The
+# check trains, at check time and with seeds of its own, an honest candidate and four faulty ones with
+# the project's own model code, and asks the gate (as tests/test_model.py judges) about each.
+
+GATE_KEYS = ("baseline_ratio", "champion_tolerance", "area_step", "max_drop", "max_houses_share")
+MERGED_LOOSE_COMMIT = "Gate: the loosened thresholds, merged without review"
+HIDDEN_SEED = 2026_12  # the faults' draws
+HONEST_SEED, HONEST_HOUSES = 4, 600  # new houses of the same market; this draw costs the MAE +0.2%
+SHUFFLED_SHARE = 0.12  # a broken join: the prices of about one house in eight shuffled
+LOST_COLUMN = "bathrooms"  # a column lost in a join and filled with one value
+SEGMENT = ("furnishingstatus", "furnished", 0.95)  # furnished sales booked 5% under their price
+CANDIDATES = {
+    "honest": "an honest release: the champion's training houses and 600 new houses of the same market",
+    "shuffled": "a release in which a broken join shuffled the prices of about one house in eight",
+    "lost column": f"a release whose {LOST_COLUMN} column was lost in a join and filled with one value",
+    "segment": "a release in which the furnished houses were booked 5% under their price",
+    "not monotone": ("the unconstrained gradient boosting of src/model.py, trained on the champion's "
+                     "own houses"),
+}
+
+
+def prepare_gate_design(sandbox: Path) -> None:
+    """Set-up of question 4: the sandbox on main, its data and pipeline outputs checked out, and
+    the loosened gate of question 1 merged into main (the starting point to design from)."""
+    sandbox = Path(sandbox)
+    _run(sandbox, "git", "switch", "--quiet", "--discard-changes", "main")
+    _run(sandbox, "dvc", "checkout", "--quiet")
+    if _git(sandbox, "log", "--format=%H", "-1", "--fixed-strings", f"--grep={MERGED_LOOSE_COMMIT}"):
+        return  # set up before: the gate on main is the participant's work since
+    _loosen_gate(sandbox)
+    _run(sandbox, "git", "commit", "--quiet", "-m", MERGED_LOOSE_COMMIT, "--", "tests/gate.yaml")
+
+
+def _project_code(sandbox: Path):
+    """The sandbox's src/model.py (the pipeline's model code), as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("clinic_sandbox_model", sandbox / "src" / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _release_houses(sandbox: Path, champion_version):
+    """The champion's data release, read back with DVC, and its training split (as src/prepare.py
+    splits it: test and validation shares from params.yaml, by a hash of the house id)."""
+    import dvc.api
+    import pandas as pd
+    import yaml
+
+    release = _client().get_run(champion_version.run_id).data.tags["data_version"]
+    houses = pd.read_csv(io.StringIO(dvc.api.read("data/houses.csv", repo=str(sandbox), rev=release)))
+    shares = yaml.safe_load(_git(sandbox, "show", "main:params.yaml") or "{}")["prepare"]
+    bucket = houses["house_id"].map(lambda house: zlib.crc32(house.encode()) % 1000 / 1000)
+    return houses[bucket < shares["test_share"]], houses[bucket >= shares["test_share"] + shares["val_share"]]
+
+
+def _faulty_releases(train):
+    """The training houses of each candidate, faults made with this question's own seed."""
+    import numpy as np
+    import pandas as pd
+
+    from mlops_clinic.data import generate_houses
+
+    rng = np.random.default_rng(HIDDEN_SEED)
+    shuffled = train.copy()
+    hit = rng.random(len(train)) < SHUFFLED_SHARE
+    shuffled.loc[hit, TARGET] = rng.permutation(shuffled.loc[hit, TARGET].to_numpy())
+    column, value, factor = SEGMENT
+    segment = train.copy()
+    booked = segment[column] == value
+    segment.loc[booked, TARGET] = (segment.loc[booked, TARGET] * factor).round(-3)
+    fresh = generate_houses(HONEST_HOUSES, seed=HONEST_SEED, id_start=990_001)
+    return {"honest": pd.concat([train, fresh]), "shuffled": shuffled,
+            "lost column": train.assign(**{LOST_COLUMN: int(train[LOST_COLUMN].median())}),
+            "segment": segment, "not monotone": train}
+
+
+_CANDIDATES: dict = {}
+
+
+def gate_candidates(sandbox: Path, champion_version) -> dict:
+    """Trained once per champion: the honest candidate and the faulty ones, the champion, the
+    trusted houses and the training houses' median price (the baseline)."""
+    import mlflow.sklearn
+    import yaml
+
+    key = (str(sandbox), champion_version.name, str(champion_version.version))
+    if key not in _CANDIDATES:
+        trusted, train = _release_houses(sandbox, champion_version)
+        settings = yaml.safe_load(_git(sandbox, "show", "main:params.yaml") or "{}")["train"]
+        code = _project_code(sandbox)
+        models = {}
+        for name, houses in _faulty_releases(train).items():
+            kind = "gradient_boosting" if name == "not monotone" else settings["model"]
+            model = code.build_model(kind, seed=settings["seed"], **settings.get(kind, {}))
+            models[name] = model.fit(houses[FEATURES], houses[TARGET])
+        champion = mlflow.sklearn.load_model(f"models:/{champion_version.name}/{champion_version.version}")
+        _CANDIDATES[key] = {"models": models, "champion": champion, "trusted": trusted,
+                            "median": float(train[TARGET].median())}
+    return _CANDIDATES[key]
+
+
+def _as_gate(gate) -> dict:
+    """The gate's five thresholds as numbers, refused with a sentence if it is not a gate."""
+    import math
+    import numbers
+
+    if isinstance(gate, (str, Path)):
+        raise Wrong("expected the gate as a dict of its thresholds, got a text or a path: read it "
+                    "with yaml.safe_load(Path(\"tests/gate.yaml\").read_text()).")
+    if not isinstance(gate, dict):
+        raise Wrong(f"expected the gate as a dict of its five thresholds ({', '.join(GATE_KEYS)}), "
+                    f"got {type(gate).__name__}.")
+    missing = [key for key in GATE_KEYS if key not in gate]
+    if missing:
+        raise Wrong(f"the gate has no {', '.join(missing)}: tests/test_model.py reads all five of "
+                    f"{', '.join(GATE_KEYS)}.")
+    for key in GATE_KEYS:
+        value = gate[key]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise Wrong(f"{key} is {value!r}: every threshold is a number, such as 0.02 for 2%.")
+    return {key: float(gate[key]) for key in GATE_KEYS}
+
+
+@dataclasses.dataclass(frozen=True)
+class GateWork:
+    """A gate, and what it says of the champion and of each candidate."""
+
+    gate: dict
+    committed: dict | None  # tests/gate.yaml on the sandbox's main
+    uncommitted: bool  # tests/gate.yaml has changes in the working tree
+    verdicts: dict  # name -> (failures, figures); "champion" included
+
+
+def gate_work(gate) -> GateWork:
+    """The check's work: the participant's gate asked about the champion and every candidate."""
+    gate = _as_gate(gate)
+    sandbox = _sandbox()
+    start = _desired(sandbox, "main")
+    champion_version = _client().get_model_version(start["model"], str(start["version"]))
+    built = gate_candidates(sandbox, champion_version)
+    judged = {"champion": built["champion"], **built["models"]}
+    verdicts = {name: _gate_failures(gate, model, built["champion"], built["trusted"], built["median"])
+                for name, model in judged.items()}
+    committed = yaml_or_none(_git(sandbox, "show", "main:tests/gate.yaml"))
+    uncommitted = bool(_git(sandbox, "status", "--porcelain", "--", "tests/gate.yaml"))
+    return GateWork(gate, committed, uncommitted, verdicts)
+
+
+def yaml_or_none(text: str | None):
+    import yaml
+
+    try:
+        return yaml.safe_load(text) if text else None
+    except yaml.YAMLError:
+        return None
+
+
+def _figures(verdict) -> str:
+    figures = verdict[1]
+    return (f"MAE £{figures['ours']:,.0f} against the champion's £{figures['theirs']:,.0f} "
+            f"({figures['ours'] / figures['theirs'] - 1:+.1%}), {figures['share']:.1%} of its "
+            "estimates fall with more area")
+
+
+def _passes(name: str, advice: str):
+    def test(work: GateWork) -> str | None:
+        failures, _ = work.verdicts[name]
+        if not failures:
+            return None
+        return (f"it blocks {CANDIDATES.get(name, 'the champion itself')} ({'; '.join(failures)}; "
+                f"{_figures(work.verdicts[name])}). {advice}")
+    return test
+
+
+def _blocks(name: str, advice: str):
+    def test(work: GateWork) -> str | None:
+        failures, _ = work.verdicts[name]
+        if failures:
+            return None
+        return f"it lets through {CANDIDATES[name]} ({_figures(work.verdicts[name])}). {advice}"
+    return test
+
+
+def _committed(work: GateWork) -> str | None:
+    if not isinstance(work.committed, dict):
+        return "main has no readable tests/gate.yaml: write your gate there and commit it on main."
+    differ = [key for key in GATE_KEYS
+              if not isinstance(work.committed.get(key), (int, float))
+              or abs(float(work.committed[key]) - work.gate[key]) > 1e-12]
+    if differ:
+        key = differ[0]
+        return (f"tests/gate.yaml on main says {key}: {work.committed.get(key)}, your gate "
+                f"{work.gate[key]:g}: CI tests what is committed. Write your gate to "
+                "tests/gate.yaml and commit it on main.")
+    if work.uncommitted:
+        return ("tests/gate.yaml has changes that are not committed: CI tests what is committed; "
+                "commit them, or discard them.")
+    return None
+
+
+q4 = OpenQuestion("q4", "06", work=gate_work, rules=[
+    Rule("lets the champion through (a gate that blocks every model gets switched off)",
+         _passes("champion", "Loosen the threshold that fails: the champion is the bar, not a suspect.")),
+    Rule("lets an honest release through: the same market, new houses",
+         _passes("honest", "New honest data moves the MAE a little: leave the tolerance room for it.")),
+    Rule("blocks a model trained on shuffled prices",
+         _blocks("shuffled", "Tighten champion_tolerance below the harm it does.")),
+    Rule("blocks a model that lost a column in a broken join",
+         _blocks("lost column", "A lost column costs a few per cent of MAE: tighten champion_tolerance.")),
+    Rule("blocks a model that misprices one kind of house",
+         _blocks("segment", "Errors on one kind of house barely move the overall MAE: the tolerance "
+                            "must be tight.")),
+    Rule("blocks a model that prices some bigger houses lower",
+         _blocks("not monotone", "Its MAE is fine; only the invariance test sees it: lower "
+                                 "max_houses_share (or max_drop).")),
+    Rule("is committed on main, where CI reads it", _committed),
+], look_for=[
+    "how much an honest release moves the MAE, and the margin left above it",
+    "which faulty release was the hardest to catch, and the threshold that catches it",
+    "the cost of blocking a good model (a delayed release) against shipping a faulty one",
+    "why the invariance test is strict: a bigger house is never cheaper",
+    "(for you, the check's figures in a course run: honest release +0.2% MAE; faults +4.0% furnished "
+    "booked low, +5.3% bathrooms lost, +21% prices shuffled; the unconstrained boosting +0.9% but 10% "
+    "of its estimates fall with 10% more area)",
+], hints=[
+    "Start from git log -p tests/gate.yaml on main: which thresholds were loosened, and what did "
+    "each one let through in question 1?",
+    "Each threshold guards against one kind of fault: champion_tolerance against a worse MAE on the "
+    "trusted houses, max_houses_share and max_drop against estimates that fall with more area. How "
+    "much room does an honest release need?",
+    "The method: write the five thresholds to tests/gate.yaml (as in question 1), commit on main, "
+    "run python -m pytest -q -rN to see the gate on the current candidate, and pass "
+    "yaml.safe_load(Path(\"tests/gate.yaml\").read_text()) as the gate.",
+])
+
 q1 = Question("q1", "06", _check_gate, hints=[
     "git log -p tests/gate.yaml shows who changed the gate, and how.",
     "A commit is undone by a new commit: git revert COMMIT (--no-edit keeps the default message). "
@@ -382,4 +635,4 @@ q3 = Question("q3", "06", _check_rollback, hints=[
     "after the merge. Then read the version from deploy/champion.yaml as in question 2.",
 ])
 
-QUESTIONS = (q1, q2, q3)
+QUESTIONS = (q1, q2, q3, q4)

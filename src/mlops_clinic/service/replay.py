@@ -48,6 +48,12 @@ def requests_of(scenario: str, limit: int | None = None) -> list[dict]:
     frame = read_csv(dataset_path(f"traffic/{scenario}"))
     if limit is not None:
         frame = frame.head(limit)
+    return bodies_of(frame, scenario)
+
+
+def bodies_of(frame, scenario: str) -> list[dict]:
+    """A traffic frame read as text (every cell a str, as `read_csv` reads it) as /estimate request
+    bodies: what an upstream system sends, bad cells and all."""
     bodies = []
     for row in frame.to_dict("records"):
         house = {name: _value(name, row[name]) for name in FEATURES if isinstance(row[name], str)}
