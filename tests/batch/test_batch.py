@@ -14,7 +14,6 @@ import subprocess
 import sys
 
 import nbformat
-import psutil
 import pytest
 import yaml
 
@@ -52,15 +51,6 @@ GOOD = (
     "if maturity_answers is not None:\n"
     "    AnswerStore(workspace).update(answers_from(maturity_answers))",
 )
-
-
-@pytest.fixture
-def no_process_left():
-    me = psutil.Process()
-    before = {p.pid for p in me.children(recursive=True)}
-    yield
-    after = {p.pid for p in me.children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE}
-    assert after <= before, f"processes left behind: {after - before}"
 
 
 def write_grid(path, data):

@@ -51,15 +51,6 @@ def env(tmp_path):
     return {k: str(v) for k, v in dirs.items()}
 
 
-@pytest.fixture
-def no_process_left():
-    me = psutil.Process()
-    before = {p.pid for p in me.children(recursive=True)}
-    yield
-    after = {p.pid for p in me.children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE}
-    assert after <= before, f"processes left behind: {after - before}"
-
-
 def run(tmp_path, env, *sources, kernel_name="python3", **limits):
     """Execute the sources as a notebook; `limits` are ExecutionOptions' fields (cells: 60 s)."""
     nb = make_nb(tmp_path / "nb.ipynb", *sources)

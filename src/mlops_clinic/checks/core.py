@@ -160,9 +160,7 @@ class Question:
         except KeyboardInterrupt:
             raise  # the stop button: the participant wants the cell to stop, not a verdict
         except BaseException as exc:  # noqa: BLE001 - pytest.fail, SystemExit... are feedback too
-            return Outcome(self.id, Status.WRONG,
-                           f"using your answer raised {describe_exception(exc)}. "
-                           f"Check its type and value; q.hint() can help.")
+            return Outcome(self.id, Status.WRONG, raised_message(exc))
         return Outcome(self.id, Status.CORRECT, message or self.correct_message)
 
     def check(self, *answers: Any) -> None:
@@ -192,6 +190,11 @@ class Question:
 
     def __repr__(self) -> str:
         return f"<Question {self.id}: call .check(answer), .hint() or .solution()>"
+
+
+def raised_message(exc: BaseException) -> str:
+    """The feedback when using a participant's answer raised: the exception named, what to try."""
+    return f"using your answer raised {describe_exception(exc)}. Check its type and value; q.hint() can help."
 
 
 def solution_code(question: Question) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from mlops_clinic.checks.core import (
-    NotAttempted, Outcome, Question, Status, Wrong, describe_exception, is_blank,
+    NotAttempted, Outcome, Question, Status, Wrong, describe_exception, is_blank, raised_message,
 )
 
 MIN_WORDS = 15
@@ -93,9 +93,7 @@ class OpenQuestion(Question):
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # noqa: BLE001 - participant code: every failure is feedback
-            message = (f"using your answer raised {describe_exception(exc)}. Check its type and value; "
-                       "q.hint() can help.")
-            return self._outcome(self._results_without_work(message, why), why)
+            return self._outcome(self._results_without_work(raised_message(exc), why), why)
         results = tuple(self._result(rule, work) for rule in self.work_rules)
         return self._outcome(results + (self._result(self.reasons_rule, why),), why)
 
