@@ -1,10 +1,12 @@
 """Derived notebooks: exercises from solutions, committed outputs, and a metadata lint.
 
 solutions/NN_name.ipynb is the single source of exercises/NN_name.ipynb: cells tagged `solution` or
-`instructor` are dropped and every `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes a
-placeholder the checkers report as "not attempted". Lessons and solutions are committed with the
-real outputs of a headless run; `clinic.source_hash` records which sources those outputs belong to,
-so `clinic build --check` can tell, without running anything, that they are out of date.
+`instructor` are dropped and every `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes
+`# Your code here` with `name = ____` for each name the rest of the exercise reads (its check, a
+later step): the placeholder the checkers report as "not attempted". Lessons and solutions are
+committed with the real outputs of a headless run; `clinic.source_hash` records which sources
+those outputs belong to, so `clinic build --check` can tell, without running anything, that they
+are out of date.
 
     derived file               rebuilt by
     exercises/NN_name.ipynb    clinic build --exercises-only   (or clinic build)
@@ -93,7 +95,11 @@ def _returns(tree: ast.Module) -> bool:
     return False
 
 
-def _placeholder(lines: list[str], indent: str, where: str) -> list[str]:
+def _placeholder(lines: list[str], indent: str, where: str, shown: set[str] | None) -> list[str]:
+    """`# Your code here`, then `name = ____` for each name in `shown` the region assigns.
+
+    `shown=None` shows no names (the first pass, which finds what the rest of the notebook reads).
+    """
     # Strip the marker's indentation only where present: continuation lines of a string may be
     # less indented, and textwrap.dedent would then leave the code indented.
     body = "\n".join(l[len(indent):] if l.startswith(indent) else l for l in lines)
@@ -102,7 +108,8 @@ def _placeholder(lines: list[str], indent: str, where: str) -> list[str]:
     except SyntaxError as e:
         raise BuildError(f"{where}: the solution region is not valid Python on its own: {e.msg} "
                          f"(region line {e.lineno})") from None
-    out = ["# Your code here"] + [f"{name} = {PLACEHOLDER}" for name in _assigned_names(tree)]
+    names = [name for name in _assigned_names(tree) if shown and name in shown]
+    out = ["# Your code here"] + [f"{name} = {PLACEHOLDER}" for name in names]
     if _returns(tree):
         out.append(f"return {PLACEHOLDER}")
     if len(out) == 1:
@@ -110,7 +117,7 @@ def _placeholder(lines: list[str], indent: str, where: str) -> list[str]:
     return [indent + line for line in out]
 
 
-def _exercise_code(source: str, where: str) -> str:
+def _exercise_code(source: str, where: str, shown: set[str] | None = None) -> str:
     regions = code_regions(source, where)
     if not regions:
         return source
@@ -120,10 +127,45 @@ def _exercise_code(source: str, where: str) -> str:
         out += lines[pos:begin]
         marker = lines[begin]
         indent = marker[: len(marker) - len(marker.lstrip())]
-        out += _placeholder(lines[begin + 1:end], indent, where)
+        out += _placeholder(lines[begin + 1:end], indent, where, shown)
         pos = end + 1
     out += lines[pos:]
     return "\n".join(out) + ("\n" if source.endswith("\n") else "")
+
+
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+# A line IPython hands to a magic or the shell, as text: `%time f(x)`, `!echo {x}`, `out = !ls`.
+IPYTHON_LINE = re.compile(r"^\s*(?:[%!]|[\w, ]+=\s*[%!])")
+
+
+def _names_read(code: str) -> set[str]:
+    """Every name the code reads. IPython syntax is turned into Python first; the text given to a
+    magic or the shell, and code that still does not parse, count every identifier in them, so no
+    name the exercise needs loses its placeholder."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    if code.lstrip().startswith("%%"):
+        return set(IDENTIFIER.findall(code))
+    read = {name for line in code.splitlines() if IPYTHON_LINE.match(line) for name in IDENTIFIER.findall(line)}
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(code))
+    except SyntaxError:
+        return read | set(IDENTIFIER.findall(code))
+    return read | {node.id for node in ast.walk(tree)
+                   if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+def _names_read_outside_regions(cells, name: str) -> set[str]:
+    """The names the exercise's own code reads: its checks, later steps, the code around each region.
+
+    Only these get a `name = ____` line. An intermediate a solution happens to use (`failed`,
+    `window`, `worse`) would tell the participant the steps, and those are the exercise.
+    """
+    read: set[str] = set()
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "code" and not _tags(cell) & (DROP_TAGS | PAPERMILL_TAGS):
+            read |= _names_read(_exercise_code(cell.source, _where(name, index, cell)))
+    return read
 
 
 def _exercise_markdown(source: str, where: str) -> str:
@@ -149,6 +191,7 @@ def _where(name: str, index: int, cell) -> str:
 def make_exercise(solution_nb: nbformat.NotebookNode, *, name: str = "") -> nbformat.NotebookNode:
     """The exercise notebook for a solution notebook; `name` only labels error messages."""
     nb = copy.deepcopy(solution_nb)
+    shown = _names_read_outside_regions(nb.cells, name)
     cells = []
     for index, cell in enumerate(nb.cells):
         if _tags(cell) & (DROP_TAGS | PAPERMILL_TAGS):
@@ -158,7 +201,7 @@ def make_exercise(solution_nb: nbformat.NotebookNode, *, name: str = "") -> nbfo
         for key in RUN_CELL_METADATA:
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":
-            cell.source = _exercise_code(cell.source, where)
+            cell.source = _exercise_code(cell.source, where, shown)
             cell.outputs = []
             cell.execution_count = None
         elif cell.cell_type == "markdown":

@@ -59,7 +59,7 @@ def exercise_source(source):
 # --- placeholders -----------------------------------------------------------------------------------
 
 
-def test_top_level_assignments_become_placeholders():
+def test_assignments_the_exercise_reads_become_placeholders():
     src = ("import pandas as pd\n"
            "### BEGIN SOLUTION\n"
            "df = pd.read_csv('houses.csv')\n"
@@ -67,17 +67,40 @@ def test_top_level_assignments_become_placeholders():
            "n_rows += 0\n"
            "df.attrs['name'] = 'houses'\n"
            "### END SOLUTION\n"
-           "print(n_rows)")
+           "print(n_rows, df)")
     assert exercise_source(src) == ("import pandas as pd\n"
                                     "# Your code here\n"
                                     "df = ____\n"
                                     "n_rows = ____\n"
-                                    "print(n_rows)")
+                                    "print(n_rows, df)")
 
 
 def test_tuple_targets_give_each_name_once_in_order():
-    src = "### BEGIN SOLUTION\nX_train, X_test, (y, *rest) = split()\nX_train = X_train.copy()\n### END SOLUTION\n"
-    assert exercise_source(src) == ("# Your code here\nX_train = ____\nX_test = ____\ny = ____\nrest = ____\n")
+    src = ("### BEGIN SOLUTION\nX_train, X_test, (y, *rest) = split()\nX_train = X_train.copy()\n### END SOLUTION\n"
+           "q1.check(X_train, X_test, y, rest)\n")
+    assert exercise_source(src) == ("# Your code here\nX_train = ____\nX_test = ____\ny = ____\nrest = ____\n"
+                                    "q1.check(X_train, X_test, y, rest)\n")
+
+
+def test_intermediate_names_are_left_to_the_participant():
+    # `window`, `known` and `worse` would spell out the steps, and the steps are the exercise: only
+    # the names the check, a later cell or the code around the region reads get a placeholder.
+    first = ("### BEGIN SOLUTION\n"
+             "window = log[log.day.between(11, 12)]\n"
+             "known = window.dropna()\n"
+             "mae = (known.prediction - known.price).abs().mean()\n"
+             "### END SOLUTION\n"
+             "q2.check(mae)")
+    rule = ("def should_retrain(mae):\n"
+            "    ### BEGIN SOLUTION\n"
+            "    worse = mae > 1.2 * baseline\n"
+            "    return worse\n"
+            "    ### END SOLUTION\n")
+    later = "%time print(f'{known.shape}')\n!echo done"
+    ex = make_exercise(notebook(code(first), code(rule), code(later)))
+    assert ex.cells[2].source == "# Your code here\nknown = ____\nmae = ____\nq2.check(mae)"
+    assert ex.cells[3].source == "def should_retrain(mae):\n    # Your code here\n    return ____\n"
+    assert ex.cells[4].source == later  # read through IPython's syntax: `known` stays
 
 
 def test_indented_region_in_a_function_keeps_its_indentation_and_returns():
@@ -98,7 +121,6 @@ def test_indented_region_in_a_function_keeps_its_indentation_and_returns():
                                     "    if len(y_true) != len(y_pred):\n"
                                     "        raise ValueError('lengths differ')\n"
                                     "    # Your code here\n"
-                                    "    errors = ____\n"
                                     "    return ____\n")
 
 
@@ -111,7 +133,7 @@ def test_several_regions_in_one_cell_and_pass_when_nothing_is_assigned():
     src = ("### BEGIN SOLUTION\n"
            "threshold = 0.1\n"
            "### END SOLUTION\n"
-           "for column in columns:\n"
+           "for column in above(threshold):\n"
            "        ### BEGIN SOLUTION\n"
            "        print(column, drift[column] > threshold)\n"
            "        ### END SOLUTION\n"
@@ -121,7 +143,7 @@ def test_several_regions_in_one_cell_and_pass_when_nothing_is_assigned():
            "### END SOLUTION")
     assert exercise_source(src) == ("# Your code here\n"
                                     "threshold = ____\n"
-                                    "for column in columns:\n"
+                                    "for column in above(threshold):\n"
                                     "        # Your code here\n"
                                     "        pass\n"
                                     "# Your code here\n"
@@ -222,7 +244,8 @@ def write(nb, path):
 
 
 def test_build_writes_exercises_byte_identically_and_check_reports(repo):
-    sol = write(notebook(code("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION")), repo / "solutions" / "01_data.ipynb")
+    sol = write(notebook(code("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION\nq1.check(answer)")),
+                repo / "solutions" / "01_data.ipynb")
     write(notebook(code("x = 1"), module="02"), repo / "solutions" / "02_track.ipynb")
     write(notebook(code("x = 1"), module="09"), repo / "exercises" / "09_gone.ipynb")
     ex = repo / "exercises" / "01_data.ipynb"
