@@ -198,7 +198,7 @@ def _release_v2(write):
 def test_q4_a_release_written_with_the_index_is_refused(sandbox):
     new = pd.read_csv(dataset_path("houses_new"))
     _release_v2(lambda: pd.concat([pd.read_csv(DATA), new]).to_csv(DATA))  # index=True, the default
-    _assert(q4.evaluate("data-v2.0.0"), Status.WRONG, "without a name", "row index", "index=False")
+    _assert(q4.evaluate("data-v2.0.0"), Status.WRONG, "without a name", "row index", "without the index")
 
 
 def test_q4_a_release_with_a_second_header_line_is_refused(sandbox):
@@ -267,6 +267,33 @@ def test_q2_an_annotated_tag_and_plausible_misnamings(sandbox):
     _assert(q2.evaluate("data-v1.0.0\n"), Status.CORRECT)
     _assert(q2.evaluate("data-v1.0"), Status.WRONG, "data-vMAJOR.MINOR.PATCH")
     _assert(q2.evaluate("data_v1.0.0"), Status.WRONG, "data-vMAJOR.MINOR.PATCH")
+
+
+
+def test_q2_a_tag_on_a_later_commit_with_the_same_data(sandbox):
+    track_and_commit()
+    Path("NOTES.md").write_text("Where the houses come from.\n")
+    git("add", "NOTES.md")
+    git("commit", "--quiet", "-m", "Notes")  # the release is the data, whichever commit holds it
+    git("tag", "data-v1.0.0")
+    _assert(q2.evaluate(np.str_("data-v1.0.0")), Status.CORRECT, "data-v1.0.0")
+
+
+def test_q3_gates_written_other_ways(sandbox):
+    from mlops_clinic.data import DataValidationError, load
+
+    def strict_loader(path):  # the kit's loader refuses what does not validate: catch and answer
+        try:
+            load(Path(path))
+        except DataValidationError:
+            return False
+        return True
+
+    def counted(path):  # the problems as a DataFrame, counted
+        return pd.DataFrame(validate(read_csv(path))).empty
+
+    _assert(q3.evaluate(strict_loader), Status.CORRECT)
+    _assert(q3.evaluate(counted), Status.CORRECT)
 
 
 # --- the open question: what goes in git, what goes in DVC (issue 15) --------------------------------

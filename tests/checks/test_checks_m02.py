@@ -51,7 +51,7 @@ def track(splits, *, metric="mae", on="val", tags=True, model=True, experiment="
     from model import FEATURES, TARGET, build_model
     from sklearn.metrics import mean_absolute_error
 
-    settings = settings if settings is not None else {"n_estimators": 10, "max_depth": 6}
+    settings = settings if settings is not None else {"n_estimators": 100, "max_depth": 8}  # as asked
     columns = columns or FEATURES
     train, rows = splits["train"], splits[on]
     mlflow.set_experiment(experiment)
@@ -154,7 +154,7 @@ def test_q3_business_metric(world):
     _assert(q3.evaluate(overall, run_id), Status.WRONG, "all test houses")
     _assert(q3.evaluate(right / 1000, run_id), Status.WRONG, "thousands")
     _assert(q3.evaluate(right + 5000, run_id), Status.WRONG, "is not the MAE")
-    _assert(q3.evaluate(right, run_id), Status.WRONG, "log it on the run")
+    _assert(q3.evaluate(right, run_id), Status.WRONG, "log it on that run", "test_mae_over_600k")
     with mlflow.start_run(run_id=run_id):
         mlflow.log_metric("test_mae_over_600k", right)
     _assert(q3.evaluate(right, run_id), Status.CORRECT, "expensive houses")
@@ -239,8 +239,12 @@ def test_q1_a_model_that_reads_the_price_is_named(world):
 
 def test_q1_more_plausible_mistakes_are_named(world):
     _, splits = world
-    _assert(q1.evaluate(track(splits, logged={"n_estimators": 100, "max_depth": 8})), Status.WRONG,
+    _assert(q1.evaluate(track(splits, settings={"n_estimators": 10, "max_depth": 6},
+                              logged={"n_estimators": 100, "max_depth": 8})), Status.WRONG,
             "trained with n_estimators = 10", "log the settings you trained with")
+    # a faithful run of another forest than the one asked for
+    _assert(q1.evaluate(track(splits, settings={"n_estimators": 10, "max_depth": 6})), Status.WRONG,
+            "n_estimators = 10, max_depth = 6", "asks for n_estimators = 100 and max_depth = 8")
     _assert(q1.evaluate(track(splits, on="test")), Status.WRONG, "TEST houses")
     _assert(q1.evaluate(track(splits, kind="linear", settings={"alpha": 1.0},
                               logged={"n_estimators": 10, "max_depth": 6})), Status.WRONG, "no such setting")
@@ -251,7 +255,7 @@ def test_q1_runs_logged_in_other_ways(world):
     from mlflow import MlflowClient
 
     _, splits = world
-    run_id = track(splits, logged={"model": "random_forest", "n_estimators": "10", "max_depth": "6"})
+    run_id = track(splits, logged={"model": "random_forest", "n_estimators": "100", "max_depth": "8"})
     _assert(q1.evaluate(f" {run_id}\n"), Status.CORRECT)
     mlflow.set_experiment("house-price")
     run_id = track(splits)
@@ -353,6 +357,24 @@ def test_q4_the_decision_is_checked_against_the_models(world):
     _assert(q4.evaluate(worse_version), Status.WRONG, "lower is better")
     client.set_registered_model_alias(SANDBOX_MODEL, "champion", good_version)
     _assert(q4.evaluate(int(good_version)), Status.CORRECT, "moving an alias")
+
+
+def test_q4_registered_through_the_client_and_answered_in_other_forms(world):
+    import numpy as np
+    from mlflow import MlflowClient
+
+    _, splits = world
+    fresh_sandbox_model()
+    client = MlflowClient()
+    good = track(splits, settings={"n_estimators": 20, "max_depth": 8})
+    worse = track(splits, settings={"n_estimators": 2, "max_depth": 1})
+    client.create_registered_model(SANDBOX_MODEL)  # the client's way, step by step
+    logged = {run: client.get_run(run).outputs.model_outputs[0].model_id for run in (worse, good)}
+    versions = [client.create_model_version(SANDBOX_MODEL, f"models:/{logged[run]}", run_id=run).version
+                for run in (worse, good)]
+    client.set_registered_model_alias(SANDBOX_MODEL, "champion", versions[1])
+    _assert(q4.evaluate(np.int64(versions[1])), Status.CORRECT, "moving an alias")
+    _assert(q4.evaluate(f" {versions[1]}\n"), Status.CORRECT)
 
 
 def test_q4_one_run_registered_twice_is_named(world):

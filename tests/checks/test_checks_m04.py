@@ -236,7 +236,7 @@ def test_q3_fields_copied_from_the_kits_constant_are_not_the_contract(ws, monkey
     from mlops_clinic.checks import m04
 
     monkeypatch.setattr(m04, "participant_namespace", lambda: {"FEATURES": FEATURES})
-    _assert(q3.evaluate(list(FEATURES)), Status.WRONG, "spec = client.get('/docs.json').json()",
+    _assert(q3.evaluate(list(FEATURES)), Status.WRONG, "ask the test client for /docs.json",
             "the contract is the document")
     spec = _published()
     stale = {**spec, "components": {"schemas": {"House": {"required": list(FEATURES)[:-1]}}}}

@@ -139,6 +139,16 @@ def test_q2_pence_and_a_share_are_named(world):
     _assert(q2.evaluate(mae, str(labels)), Status.WRONG, "got the text", f"write {labels}, not")
 
 
+def test_q2_numbers_in_numpy_and_decimal_forms(world):
+    import decimal
+
+    import numpy as np
+
+    mae, labels, _ = q2_truth()
+    _assert(q2.evaluate(np.float32(mae), np.int64(labels)), Status.CORRECT)
+    _assert(q2.evaluate(decimal.Decimal(str(round(mae, 2))), labels), Status.CORRECT)
+
+
 def test_q3_a_rule_that_answers_with_numpy_booleans(world):
     import numpy as np
 
@@ -154,6 +164,25 @@ def test_q3_a_rule_that_answers_with_numpy_booleans(world):
     _assert(q3.evaluate(numpy_rule), Status.CORRECT, "concept drift")
     _assert(q3.evaluate(crashing_rule), Status.WRONG, "should_retrain(drift_share=0.00,",
             "raised TypeError: '>=' not supported")
+
+
+def test_q3_rules_written_other_ways(world):
+    test_mae = champion_test_mae()
+
+    def as_ratio(drift_share, latest_mae, labels):  # the 20% as a ratio, the conditions as names
+        enough_labels = labels >= 100
+        much_worse = latest_mae / test_mae > 1.2
+        return drift_share >= 0.5 or (enough_labels and much_worse)
+
+    def early_returns(drift_share, latest_mae, labels):
+        if drift_share >= 0.5:
+            return True
+        if labels < 100:
+            return False
+        return latest_mae > test_mae * 1.2
+
+    _assert(q3.evaluate(as_ratio), Status.CORRECT, "concept drift")
+    _assert(q3.evaluate(early_returns), Status.CORRECT)
 
 
 # --- the state the work leaves, alternatives and mistakes (issue 15, item 2) --------------------------

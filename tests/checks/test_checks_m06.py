@@ -109,6 +109,10 @@ def test_q1_q2_q3_in_order(world):
     _assert(q2.evaluate(promoted), Status.WRONG, "reconcile")
     sh(sys.executable, "deploy/reconcile.py")
     _assert(q2.evaluate(desired_version()), Status.CORRECT, "one merge commit")
+    # the same promotion (on a branch and with a message of the participant's own) in other forms:
+    # numpy's integer, the text MLflow's alias lookup gives, spaces and a newline around it
+    _assert(q2.evaluate(np.int64(promoted)), Status.CORRECT, "one merge commit")
+    _assert(q2.evaluate(f" {promoted}\n"), Status.CORRECT, "one merge commit")
 
     # q3: the rollback
     _assert(q3.evaluate(1), Status.WRONG, "not a revert")

@@ -87,7 +87,7 @@ def test_q1_other_forms_of_the_right_level():
 
 def test_q1_more_plausible_mistakes():
     dimension_levels = {d: min(v) for d, v in TEAM_LEVELS.items()}
-    _assert(q1.evaluate(dimension_levels), Status.WRONG, "a level per dimension", "min(dimension_levels.values())")
+    _assert(q1.evaluate(dimension_levels), Status.WRONG, "a level per dimension", "the minimum over the dimensions")
     _assert(q1.evaluate(sum(dimension_levels.values())), Status.WRONG, "is not a level", "not their sum")
     _assert(q1.evaluate(1), Status.WRONG, "what an average gives")
 
@@ -107,7 +107,7 @@ def test_q3_other_forms_and_more_mistakes():
     done = min(sum(p > 0 for p in points) for points in TEAM_TEST_POINTS.values())
     _assert(q3.evaluate(np.float64(min(section_sums.values()))), Status.CORRECT, "monitoring")
     _assert(q3.evaluate(Fraction(3, 2)), Status.CORRECT, "monitoring")
-    _assert(q3.evaluate(section_sums), Status.WRONG, "a sum per section", "min(section_sums.values())")
+    _assert(q3.evaluate(section_sums), Status.WRONG, "a sum per section", "the minimum over the sections")
     _assert(q3.evaluate(done), Status.WRONG, "counts the tests", "0.5")
     _assert(q3.evaluate("1.5"), Status.WRONG, "write 1.5")
 

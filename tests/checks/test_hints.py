@@ -7,10 +7,14 @@ comes before the question's `qN.check(...)`. From each line of it (comments, imp
 signatures left out) it takes the line, the value of an assignment or a return, and the command
 of a sh("..."). A hint tier that holds one of them, give or take spaces and the kind of quotes,
 gives the answer away. The same answer written with other names is for the reviewer to see.
+
+The "Not yet" messages follow the same rule: they name the mistake and the method, and may quote an
+answer line only where the exercise notebook shows it anyway (a command its instructions give).
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import importlib
 import io
@@ -20,6 +24,7 @@ import re
 import textwrap
 import tokenize
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -237,3 +242,59 @@ def test_answer_lines_leave_out_comments_imports_signatures_and_short_lines():
         """sh('git commit --quiet -m "A # in a string stays"')""",
         'git commit --quiet -m "A # in a string stays"',
     ]
+
+
+# --- the "Not yet" messages ---------------------------------------------------------------------------
+
+
+def string_literals(source: str) -> list[tuple[int, str]]:
+    """(line, text) of every string in a module's source; an f-string's fields read as {}."""
+    nodes = list(ast.walk(ast.parse(source)))
+    parts = {id(part) for node in nodes if isinstance(node, ast.JoinedStr) for part in node.values}
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.JoinedStr):
+            found.append((node.lineno, "".join(part.value if isinstance(part, ast.Constant) else "{}"
+                                               for part in node.values)))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in parts:
+            found.append((node.lineno, node.value))
+    return found
+
+
+@cache
+def exercise_text(module: str) -> str:
+    """Everything the module's exercise notebook shows, squeezed as answers are compared."""
+    found = sorted(paths.EXERCISES_DIR.glob(f"{module}_*.ipynb"))
+    assert len(found) == 1, f"module {module}: expected one exercise notebook, found {len(found)}"
+    cells = json.loads(found[0].read_text(encoding="utf-8"))["cells"]
+    return _squeezed("\n".join("".join(cell["source"]) for cell in cells))
+
+
+def quoted_answers(source: str, answers: list[str], shown: str) -> list[str]:
+    """Each answer line that a string of `source` holds and the exercise does not show."""
+    return list(dict.fromkeys(f"line {line} holds: {answer}"
+                              for line, text in string_literals(source) for answer in answers
+                              if _squeezed(answer) in _squeezed(text) and _squeezed(answer) not in shown))
+
+
+MODULES = sorted({question.module for question in QUESTIONS})
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_no_feedback_message_pastes_a_line_of_the_solution(module):
+    checks_file = Path(checks_package.__file__).parent / f"m{module}.py"
+    answers = [answer for question in QUESTIONS if question.module == module for answer in answers_of(question)]
+    leaks = quoted_answers(checks_file.read_text(encoding="utf-8"), answers, exercise_text(module))
+    assert not leaks, (f"checks/m{module}.py: a message gives an answer line away; name the mistake "
+                       "and the method instead:\n" + "\n".join(leaks))
+
+
+def test_the_message_detector_reads_f_strings_and_lets_shown_commands_through():
+    from mlops_clinic.checks import m07
+
+    answers = answers_of(m07.q3)
+    source = ('raise Wrong(f"got {value}: the final score is ONE number, min(section_sums.values()).")\n'
+              'raise Wrong("take the lowest of the section sums")\n')
+    assert quoted_answers(source, answers, shown="") == ["line 1 holds: min(section_sums.values())"]
+    # the same line, when the exercise's instructions show it, is not a secret
+    assert quoted_answers(source, answers, shown=_squeezed("Use min(section_sums.values()).")) == []

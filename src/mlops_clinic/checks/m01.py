@@ -332,8 +332,8 @@ def _release_validates(tag: str, data: bytes) -> None:
             raise Wrong(f"{tag}'s {DATA} cannot be read as CSV: {str(error)[:200]}") from None
     if any(problem.column and problem.column.startswith("Unnamed") for problem in problems):
         raise Wrong(f"{tag}'s {DATA} has an extra column without a name: pandas wrote the row "
-                    "index into the file. Write it again with .to_csv(\"data/houses.csv\", "
-                    "index=False), then dvc add, commit and tag again (git tag -f on your new tag).")
+                    "index into the file. Write it again without the index (to_csv has an argument "
+                    "for it), then dvc add, commit and tag again (git tag -f on your new tag).")
     if problems:
         shown = "; ".join(problem.message if problem.row is None else f"line {problem.row}: {problem.message}"
                           for problem in problems[:2])

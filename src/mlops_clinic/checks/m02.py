@@ -29,6 +29,7 @@ from mlops_clinic.names import EXPERIMENT, SANDBOX_MODEL
 SANDBOX = "sandbox-02"
 REPORT = "reports/data.json"  # what the new stage of question 2 writes
 EXPENSIVE = 600_000
+FOREST = {"n_estimators": 100, "max_depth": 8}  # the settings exercise 1 asks for
 FEATURES = list(_FEATURES)  # a list: a tuple would select one column of a DataFrame
 
 
@@ -173,6 +174,7 @@ def _check_run(run_id) -> str:
                     "predictions) to log_model, so a server can refuse malformed requests.")
     model = _load_model(run.info.run_id)
     _params_are_the_models(params, model)
+    _settings_are_the_exercises(model)
     logged = run.data.metrics["val_mae"]
     val, train = _split("val"), _split("train")
     predicted = _predict(model, val)
@@ -196,8 +198,9 @@ def _check_run(run_id) -> str:
     tags = run.data.tags
     for key in ("data_version", "data_md5"):
         if key not in tags:
-            raise Wrong(f"the run has no tag {key!r}: mlflow.set_tags(data_lineage(\"data/houses.csv\")) "
-                        "ties it to the exact data.")
+            raise Wrong(f"the run has no tag {key!r}: tag the run with data_lineage() of the data "
+                        "file it trained on (it gives the tags; mlflow.set_tags takes them), as "
+                        "the lesson's training run does.")
         if tags[key] != lineage[key]:
             raise Wrong(f"the tag {key} is {tags[key]!r} but the data the model was trained on is "
                         f"{lineage[key]!r}: take the tags from data_lineage(), do not type them.")
@@ -217,6 +220,17 @@ def _params_are_the_models(params: dict, model) -> None:
             raise Wrong(f"the run logs {name} = {params[name]}, but its model was trained with "
                         f"{name} = {actual[keys[0]]}: log the settings you trained with "
                         "(mlflow.log_params(settings) with the same dict you pass to build_model).")
+
+
+def _settings_are_the_exercises(model) -> None:
+    """The forest the exercise asks for: runs of the room are then compared like with like."""
+    actual = {key.rsplit("__", 1)[-1]: value for key, value in model.get_params().items()}
+    differ = [f"{name} = {actual.get(name)}" for name, value in FOREST.items() if actual.get(name) != value]
+    if differ:
+        asked = " and ".join(f"{name} = {value}" for name, value in FOREST.items())
+        raise Wrong(f"the run's forest was trained with {', '.join(differ)}; the exercise asks for "
+                    f"{asked}. Train that forest and track it, so that its MAE compares with the "
+                    "lesson's and your neighbours'.")
 
 
 def _project_lineage() -> dict:
@@ -362,8 +376,8 @@ def _check_business(mae_expensive, run_id) -> str:
                     "at £600,000 or more.")
     logged = run.data.metrics.get("test_mae_over_600k")
     if logged is None:
-        raise Wrong("the number is right; now log it on the run: with mlflow.start_run(run_id=run_id): "
-                    "mlflow.log_metric(\"test_mae_over_600k\", mae_expensive).")
+        raise Wrong("the number is right; now log it on that run as the metric test_mae_over_600k: "
+                    "mlflow.start_run takes the id of an existing run and reopens it.")
     if not _close(logged, expected):
         refuse_wrong_unit(logged, expected,
                           subject=f"the run's metric test_mae_over_600k ({show_number(logged)})")
@@ -494,8 +508,8 @@ def _rule_traceable(work: Candidate) -> str | None:
     lineage = _project_lineage()
     for key in ("data_version", "data_md5"):
         if tags.get(key) != lineage[key]:
-            return (f"the chosen run's tag {key} is {tags.get(key)!r}, not {lineage[key]!r}: "
-                    "mlflow.set_tags(data_lineage(\"data/houses.csv\")) ties it to its data.")
+            return (f"the chosen run's tag {key} is {tags.get(key)!r}, not {lineage[key]!r}: tag it "
+                    "with data_lineage() of the data file it trained on, which ties it to its data.")
     return None
 
 

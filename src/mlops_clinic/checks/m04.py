@@ -255,13 +255,13 @@ def _fetched_document(spec) -> dict:
     if spec is not None:
         if _house_required(spec) is None:
             raise Wrong(f"the second answer should be the OpenAPI document (a dict with 'openapi' and "
-                        f"'components'), got {describe(spec)}: spec = client.get('/docs.json').json().")
+                        f"'components'), got {describe(spec)}: the JSON the service answers on /docs.json.")
         return spec
     documents = [value for value in participant_namespace().values()
                  if isinstance(value, dict) and _house_required(value) is not None]
     if not documents:
         raise Wrong("read the fields from the document the service publishes, as a caller would: "
-                    "spec = client.get('/docs.json').json(), then look inside it. A caller has no "
+                    "ask the test client for /docs.json, then look inside it. A caller has no "
                     "access to the kit's constants (FEATURES): the contract is the document.")
     return documents[-1]
 
@@ -280,7 +280,7 @@ def _check_contract(required, spec=None) -> str:
         raise Wrong(f"expected a list (or set) of field names, got {describe(required)}.") from None
     if names & {"house", "request_id", "house_id", "batch", "day"}:
         raise Wrong("those are the fields of the request around the house: look inside the House "
-                    "schema (spec['components']['schemas']['House']['required']).")
+                    "schema, under components and schemas: its required list.")
     if names != set(FEATURES):
         missing, extra = set(FEATURES) - names, names - set(FEATURES)
         if "price" in extra:
@@ -292,8 +292,8 @@ def _check_contract(required, spec=None) -> str:
                     + (f"unexpected {sorted(extra, key=str)}" if extra else ""))
     document = _fetched_document(spec)
     if _house_required(document) != _house_required(_published_document()):
-        raise Wrong("that document is not the one the service publishes now: fetch it again with "
-                    "client.get('/docs.json').json().")
+        raise Wrong("that document is not the one the service publishes now: fetch /docs.json again "
+                    "with the test client.")
     return ("the twelve features, all required: the contract callers build against, "
             "published by the service itself and versioned with it.")
 

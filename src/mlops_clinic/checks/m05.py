@@ -474,6 +474,11 @@ def alarm_worlds(hidden: bool = True) -> dict:
 
     key = (hidden, _workspace_key(), _served_version())
     if key not in _WORLDS:
+        # The drift report of each day reached is the slow part: say so before a silent minute.
+        print("Preparing the four worlds" + (" the check replays your alarm on" if hidden else
+                                             " of the lesson's traffic")
+              + ": each day's drift report is computed the first time it is needed (up to two "
+              "minutes in all), then reused.", flush=True)
         model = _served_model()
         worlds = {}
         for scenario in ALARM_SEEDS:

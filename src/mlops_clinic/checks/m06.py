@@ -223,8 +223,7 @@ def _gate(sandbox: Path, rev: str) -> dict:
 
 def _check_gate(exit_code) -> str:
     sandbox = _sandbox()
-    exit_code = as_count(exit_code, "the exit code that sh(\"python ci/run_pipeline.py\") returns "
-                                    "(a whole number)")
+    exit_code = as_count(exit_code, "the exit code of the CI run (the whole number sh returns)")
     if _git(sandbox, "branch", "--show-current") != FAULTY_BRANCH:
         raise Wrong(f"work on the branch {FAULTY_BRANCH} (git switch {FAULTY_BRANCH}), where the "
                     "faulty release is.")
@@ -251,16 +250,16 @@ def _check_gate(exit_code) -> str:
                     "its estimates fall with more area. Look at git log -p tests/gate.yaml.")
     if exit_code == 0:
         raise Wrong("the gate is right now, but the exit code you give says the CI run passed: run "
-                    "python ci/run_pipeline.py again and keep its exit code.")
+                    "the local CI (ci/run_pipeline.py) again and keep its exit code.")
     if exit_code == 2:
         raise Wrong("exit code 2 is not a gate that failed: the CI never ran its tests. python "
                     "answers 2 when it cannot open the script (a typo in ci/run_pipeline.py?), and "
-                    "the pipeline when its workflow lost a step. Run exactly "
-                    "sh(\"python ci/run_pipeline.py\") and read its last line: FAILED at the quality gate.")
+                    "the pipeline when its workflow lost a step. Run the CI script as the lesson did "
+                    "and read its last line: FAILED at the quality gate.")
     if exit_code != CI_FAILED:
         raise Wrong(f"exit code {exit_code} is not the CI stopping at a failed step (that is "
                     f"{CI_FAILED}): the command did not run to its end (127: not found; 137 or 138: "
-                    "killed, often out of memory). Run sh(\"python ci/run_pipeline.py\") again.")
+                    "killed, often out of memory). Run the CI script again.")
     return (f"blocked: {'; '.join(failures)}. Trusted houses and a reviewed gate stop a faulty "
             "release that the schema cannot see.")
 
@@ -288,7 +287,7 @@ def _check_promotion(promoted_version) -> str:
     parents = _merge_parents(sandbox)
     if _git(sandbox, "rev-parse", "HEAD") == _setup_commit(sandbox):
         raise Wrong("main's deploy/champion.yaml did not change: run the CI on your branch "
-                    "(python ci/run_pipeline.py), then merge the branch into main.")
+                    "(ci/run_pipeline.py), then merge the branch into main.")
     if len(parents) != 2:
         raise Wrong("main's last commit is not a merge (a fast-forward?): undo it (git reset --hard "
                     "ORIG_HEAD is fine on your own unshared main) and merge with git merge --no-ff, "
@@ -301,7 +300,7 @@ def _check_promotion(promoted_version) -> str:
     proposals = _git(sandbox, "log", "--format=%s", f"{parents[0]}..{parents[1]}") or ""
     if not any(line.startswith(f"Promote {SANDBOX_MODEL} version {version} ") for line in proposals.splitlines()):
         raise Wrong("the branch has no proposal commit from the pipeline: deploy/champion.yaml was "
-                    "edited by hand. Let python ci/run_pipeline.py propose it, after the gate passed.")
+                    "edited by hand. Let the CI (ci/run_pipeline.py) propose it, after the gate passed.")
     record = json.loads(_git(sandbox, "show", "HEAD:models/run.json") or "{}")
     if str(record.get("version")) != version:
         raise Wrong(f"models/run.json names version {record.get('version')}, deploy/champion.yaml "
@@ -457,6 +456,8 @@ def gate_candidates(sandbox: Path, champion_version) -> dict:
 
     key = (str(sandbox), champion_version.name, str(champion_version.version))
     if key not in _CANDIDATES:
+        print("Training the five models the gate is tried on (the first check only, about half a "
+              "minute)...", flush=True)
         trusted, train = _release_houses(sandbox, champion_version)
         settings = yaml.safe_load(_git(sandbox, "show", "main:params.yaml") or "{}")["train"]
         code = _project_code(sandbox)

@@ -54,7 +54,7 @@ def _check_overall(overall) -> str:
     expected = min(dimension_levels.values())
     if isinstance(overall, dict):
         raise Wrong("that gives a level per dimension; the overall level is ONE number, the lowest "
-                    "of them: min(dimension_levels.values()).")
+                    "of them (the minimum over the dimensions).")
     value = _level(overall)
     if not 0 <= value <= len(LEVEL_NAMES) - 1:
         raise Wrong(f"{show_number(value)} is not a level: levels go from 0 ({LEVEL_NAMES[0]}) to "
@@ -113,7 +113,7 @@ def _check_ml_score(ml_score) -> str:
     expected = min(sums.values())
     if isinstance(ml_score, dict):
         raise Wrong("that gives a sum per section; the final score is ONE number, the lowest of "
-                    "them: min(section_sums.values()).")
+                    "them (the minimum over the sections).")
     value = as_number(ml_score, "a number of points")
     if abs(value - expected) < 1e-9:
         weakest = min(sums, key=sums.get)
