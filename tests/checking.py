@@ -34,14 +34,21 @@ def activated_workspace(folder, stage: str, enter: str = "project"):
         os.environ.update(saved)
 
 
-def course_question_count() -> int:
-    """Every question of the course, counted from the modules' QUESTIONS (an open question added
-    to a module adds one): the total the progress tables print."""
+def course_questions() -> list:
+    """Every question of the course: each module's QUESTIONS, in order."""
     import importlib
     import pkgutil
 
     import mlops_clinic.checks as checks_package
 
-    return sum(len(importlib.import_module(f"mlops_clinic.checks.{info.name}").QUESTIONS)
-               for info in pkgutil.iter_modules(checks_package.__path__)
-               if info.name.startswith("m") and info.name[1:].isdigit())
+    return [question for info in pkgutil.iter_modules(checks_package.__path__)
+            if info.name.startswith("m") and info.name[1:].isdigit()
+            for question in importlib.import_module(f"mlops_clinic.checks.{info.name}").QUESTIONS]
+
+
+def course_question_count(*, open_questions: bool = False) -> int:
+    """How many checks the course has (a question added to a module adds one), or with
+    `open_questions` how many optional open questions: the two totals the progress tables print."""
+    from mlops_clinic.checks.open_questions import OpenQuestion
+
+    return sum(isinstance(question, OpenQuestion) == open_questions for question in course_questions())

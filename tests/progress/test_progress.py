@@ -19,12 +19,14 @@ from mlops_clinic.execute import ExecutionOptions, execute_notebook
 from mlops_clinic.maturity import ENV_VAR as ANSWERS_ENV_VAR
 from mlops_clinic.maturity.widget import checkpoint
 from mlops_clinic.progress import note_check
-from mlops_clinic.progress.store import ProgressStore
-from mlops_clinic.progress.views import module_rows, workspace_snapshot
+from mlops_clinic.progress.store import CheckRecord, Progress, ProgressStore
+from mlops_clinic.progress.views import Snapshot, module_rows, question_ids, totals, workspace_snapshot
 from mlops_clinic.workspace import WORKSPACE_ENV_VAR, Workspace
 
-ALL_CHECKS = str(course_question_count())  # each module's QUESTIONS, open questions too
+ALL_CHECKS = str(course_question_count())  # each module's QUESTIONS but its open question
+ALL_OPEN = str(course_question_count(open_questions=True))  # optional: a column of their own
 
+M00_CHECKS = len(m00.QUESTIONS) - 1  # its open question, q4, is counted apart
 WRONG_COUNT = 987_654  # a wrong answer no file should ever hold
 
 
@@ -141,10 +143,24 @@ def test_the_table_shows_lesson_run_checks_correct_and_checkpoint_answered(activ
     checkpoint("data_versioning", answers={"data_versioning": {"exact_data": 1}}, workspace=active)
     rows = {r.module: r for r in module_rows(workspace_snapshot(active)[0])}
     assert [rows["00"].lesson_run, rows["01"].lesson_run, rows["02"].lesson_run] == [True, True, False]
-    assert (rows["00"].correct, rows["00"].total, rows["00"].not_yet) == (1, len(m00.QUESTIONS), ("m00.q1",))
-    assert (rows["01"].correct, rows["01"].total) == (0, len(m01.QUESTIONS)), "the total is the module's QUESTIONS"
+    assert (rows["00"].correct, rows["00"].total, rows["00"].not_yet) == (1, M00_CHECKS, ("m00.q1",))
+    assert (rows["01"].correct, rows["01"].total) == (0, len(m01.QUESTIONS) - 1), "the module's checks, not its open question"
     assert [rows[m].checkpoint_text() for m in ("00", "01", "02", "07")] == [
         "yes", "partly (1 of 4)", "no", "no checkpoint"]
+
+
+def test_open_questions_are_counted_apart_so_every_check_done_reads_all_done():
+    """A module's open question is optional: "3 of 3" checks means the exercises are done, and the
+    open question says done, not yet right or not tried in a column of its own."""
+    every_check = {q: CheckRecord("correct", 1, "t") for m in ("00", "01") for q in question_ids(m)[0]}
+    progress = Progress({**every_check, "m00.q4": CheckRecord("correct", 1, "t"),
+                         "m01.q6": CheckRecord("wrong", 2, "t")})
+    rows = {r.module: r for r in module_rows(Snapshot(progress))}
+    assert question_ids("00") == (("m00.q1", "m00.q2", "m00.q3"), ("m00.q4",))
+    assert rows["00"].cells()[2:4] == (f"{M00_CHECKS} of {M00_CHECKS}", "done")
+    assert rows["01"].cells()[2:4] == (f"{len(m01.QUESTIONS) - 1} of {len(m01.QUESTIONS) - 1}", "not yet right")
+    assert rows["02"].cells()[3] == "not tried" and rows["01"].not_yet == ("m01.q6",)
+    assert totals(list(rows.values())).open_text() == f"1 of {ALL_OPEN} done"
 
 
 def test_clinic_progress_prints_the_table(active, premium, capsys):
@@ -153,9 +169,11 @@ def test_clinic_progress_prints_the_table(active, premium, capsys):
     capsys.readouterr()
     assert clinic(["progress", "--workspace", str(active.root)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["Module", "Lesson", "run", "Checks", "correct", "Checkpoint", "answered"]
-    assert lines[1].split()[-5:] == ["yes", "1", "of", str(len(m00.QUESTIONS)), "yes"]
-    assert lines[-2].split() == ["All", "modules", "1", "of", "8", "1", "of", ALL_CHECKS, "1", "of", "7"]
+    assert lines[0].split() == ["Module", "Lesson", "run", "Checks", "correct", "Open", "question", "(optional)",
+                                "Checkpoint", "answered"]
+    assert lines[1].split()[-7:] == ["yes", "1", "of", str(M00_CHECKS), "not", "tried", "yes"]
+    assert lines[-2].split() == ["All", "modules", "1", "of", "8", "1", "of", ALL_CHECKS, "0", "of", ALL_OPEN, "done",
+                                 "1", "of", "7"]
     assert lines[-1].startswith("Not yet right: m00.q1.")
 
 
@@ -190,8 +208,9 @@ def test_the_progress_cell_in_a_real_kernel_shows_the_table_as_html_and_text(wor
     [shown] = table.outputs
     page, text = shown["data"]["text/html"], shown["data"]["text/plain"]
     assert "<caption" in page and "<th scope='col'>Checks correct</th>" in page
+    assert "<th scope='col'>Open question (optional)</th>" in page and f"0 of {ALL_OPEN} open questions" in page
     assert "<th scope='row' style='text-align:left'>07 Your MLOps maturity profile</th><td>yes</td>" in page
-    assert "0 of 4" in text and "Not yet right: m00.q1." in text
+    assert f"0 of {M00_CHECKS}" in text and "not tried" in text and "Not yet right: m00.q1." in text
     assert str(WRONG_COUNT) not in every_file_text(workspace.root)
 
 
@@ -219,14 +238,15 @@ def test_the_cohort_over_three_workspaces_reports_the_unreadable_one(tmp_path, p
     out, err = capsys.readouterr()
     table = out.splitlines()
     assert table[0].split()[:3] == ["Participant", "Lessons", "run"]
-    assert table[1].split()[:9] == ["alice", "1", "of", "8", "1", "of", ALL_CHECKS, "1", "of"]
+    assert table[1].split()[:14] == ["alice", "1", "of", "8", "1", "of", ALL_CHECKS, "0", "of", ALL_OPEN, "done",
+                                     "1", "of", "7"]
     assert table[2].split()[:7] == ["=bilal", "0", "of", "8", "1", "of", ALL_CHECKS]
     assert "m00.q1: 1 (alice)" in out and "m00.q3: 1 (=bilal)" in out
     assert "skipped: chen:" in err and "not UTF-8" in err and "chen" not in out
     rows = list(csv.reader((tmp_path / "room.csv").open()))
     assert [row[0] for row in rows[1:]] == ["alice", "'=bilal"], "formula-like cells are written as text"
-    assert rows[0][1:4] == ["00 lesson run", "00 checks correct", "00 checkpoint"]
-    assert rows[1][1:4] == ["yes", "1 of 4", "yes"]
+    assert rows[0][1:5] == ["00 lesson run", "00 checks correct", "00 open question", "00 checkpoint"]
+    assert rows[1][1:5] == ["yes", f"1 of {M00_CHECKS}", "not tried", "yes"]
     assert rows[1][-1] == "m00.q1 (2 tries)"
 
 

@@ -28,7 +28,8 @@ from mlops_clinic.progress.store import FOLDER, ProgressFileError
 from mlops_clinic.progress.views import ModuleRow, Snapshot, module_rows, snapshot_from, totals, workspace_snapshot
 from mlops_clinic.workspace import MARKER_FILE, Workspace
 
-HEADERS = ("Participant", "Lessons run", "Checks correct", "Checkpoints answered", "Not yet right")
+HEADERS = ("Participant", "Lessons run", "Checks correct", "Open questions (optional)", "Checkpoints answered",
+           "Not yet right")
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,10 @@ def read_exported(path: Path) -> Snapshot:
 # --- the table --------------------------------------------------------------------------------------
 
 
-def summary_cells(participant: Participant) -> tuple[str, str, str, str, str]:
+def summary_cells(participant: Participant) -> tuple[str, str, str, str, str, str]:
     total = totals(participant.rows())
     return (participant.name, f"{total.lessons_run} of {total.lessons}", f"{total.correct} of {total.checks}",
-            f"{total.checkpoints_answered} of {total.checkpoints}", _not_yet(participant))
+            total.open_text(), f"{total.checkpoints_answered} of {total.checkpoints}", _not_yet(participant))
 
 
 def _not_yet(participant: Participant) -> str:
@@ -141,16 +142,18 @@ def cohort_text(participants: list[Participant], *, with_updated: bool = False) 
 
 
 def write_csv(participants: list[Participant], out: Path) -> Path:
-    """One row per participant; per module: lesson run, checks correct, checkpoint answered."""
+    """One row per participant; per module: lesson run, checks correct, open question, checkpoint answered."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     modules = participants[0].rows() if participants else []
     header = ["participant"] + [f"{r.module} {what}" for r in modules
-                                for what in ("lesson run", "checks correct", "checkpoint")] + ["not yet right"]
+                                for what in ("lesson run", "checks correct", "open question", "checkpoint")]
+    header += ["not yet right"]
     writer.writerow(header)
     for p in participants:
         cells = [p.name]
         for row in p.rows():
-            cells += ["yes" if row.lesson_run else "no", f"{row.correct} of {row.total}", row.checkpoint_text()]
+            cells += ["yes" if row.lesson_run else "no", f"{row.correct} of {row.total}", row.open_text(),
+                      row.checkpoint_text()]
         writer.writerow([spreadsheet_safe(cell) for cell in cells + [_not_yet(p)]])
     return write_atomic(out, buffer.getvalue())

@@ -9,7 +9,8 @@ snapshot comes from a workspace, from an exported file, or from the room's MLflo
 
 A lesson counts as run when its last code cell has run: the maturity checkpoint (00-06) records it,
 and in 07 the progress cell does (`lesson_end("07")`). The total of a module's checks is the number
-of its QUESTIONS in mlops_clinic.checks.mNN.
+of its QUESTIONS in mlops_clinic.checks.mNN, less its open question: that one is optional (no one-day
+clinic has time for it) and has a column of its own, so "4 of 4" means a module's exercises are done.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from mlops_clinic.progress.store import (
 from mlops_clinic.workspace import Workspace
 
 TABLE_CLASS = "clinic-progress"
-HEADERS = ("Module", "Lesson run", "Checks correct", "Checkpoint answered")
+HEADERS = ("Module", "Lesson run", "Checks correct", "Open question (optional)", "Checkpoint answered")
 NO_RECORD = CheckRecord("")
 
 
@@ -96,7 +97,8 @@ def checkpoint_counts(ws: Workspace, notices: list[str]) -> dict[str, int | None
 class ModuleOutline:
     module: str
     title: str
-    questions: tuple[str, ...]
+    questions: tuple[str, ...]  # the exercises' checks
+    open_questions: tuple[str, ...]  # optional, checked by rules
     checkpoint: str | None  # its id; None: the module asks no checkpoint
     checkpoint_questions: int
 
@@ -110,18 +112,23 @@ def course_outline() -> tuple[ModuleOutline, ...]:
     outline = []
     for module in course().modules().values():
         asked = checkpoints.get(module.id)
-        outline.append(ModuleOutline(module.id, module.title, question_ids(module.id),
+        required, optional = question_ids(module.id)
+        outline.append(ModuleOutline(module.id, module.title, required, optional,
                                      asked.id if asked else None, len(asked.questions) if asked else 0))
     return tuple(outline)
 
 
-def question_ids(module: str) -> tuple[str, ...]:
-    """The ids of a module's questions (its QUESTIONS); none for a module without exercises."""
+def question_ids(module: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ids of a module's questions (its QUESTIONS): the checks, then the open questions. None
+    for a module without exercises."""
+    from mlops_clinic.checks.open_questions import OpenQuestion
+
     try:
         questions = importlib.import_module(f"mlops_clinic.checks.m{module}").QUESTIONS
     except ModuleNotFoundError:
-        return ()
-    return tuple(q.id for q in questions)
+        return (), ()
+    return (tuple(q.id for q in questions if not isinstance(q, OpenQuestion)),
+            tuple(q.id for q in questions if isinstance(q, OpenQuestion)))
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,8 @@ class ModuleRow:
     checkpoint: str | None  # None: the module has no checkpoint
     answered: int | None  # questions of the checkpoint answered; None: unreadable
     asked: int
-    not_yet: tuple[str, ...] = ()  # question ids whose latest try was wrong
+    not_yet: tuple[str, ...] = ()  # question ids whose latest try was wrong, open questions too
+    open_outcomes: tuple[str, ...] = ()  # latest outcome of each open question ("" never checked)
 
     @property
     def checkpoint_answered(self) -> bool:
@@ -149,20 +157,35 @@ class ModuleRow:
             return "yes"
         return f"partly ({self.answered} of {self.asked})" if self.answered else "no"
 
-    def cells(self) -> tuple[str, str, str, str]:
+    @property
+    def open_done(self) -> int:
+        return self.open_outcomes.count("correct")
+
+    def open_text(self) -> str:
+        if not self.open_outcomes:
+            return "none"
+        if len(self.open_outcomes) > 1:
+            return f"{self.open_done} of {len(self.open_outcomes)} done"
+        return {"correct": "done", "wrong": "not yet right"}.get(self.open_outcomes[0], "not tried")
+
+    def cells(self) -> tuple[str, str, str, str, str]:
         return (f"{self.module} {self.title}", "yes" if self.lesson_run else "no",
-                f"{self.correct} of {self.total}" if self.total else "no checks", self.checkpoint_text())
+                f"{self.correct} of {self.total}" if self.total else "no checks", self.open_text(),
+                self.checkpoint_text())
 
 
 def module_rows(snapshot: Snapshot) -> list[ModuleRow]:
     checks, rows = snapshot.progress.checks, []
     for m in course_outline():
         outcomes = [checks.get(q, NO_RECORD).outcome for q in m.questions]
+        open_outcomes = tuple(checks.get(q, NO_RECORD).outcome for q in m.open_questions)
         rows.append(ModuleRow(
             m.module, m.title, m.module in snapshot.progress.lessons,
             outcomes.count("correct"), len(m.questions),
             m.checkpoint, snapshot.checkpoints.get(m.checkpoint, 0) if m.checkpoint else 0, m.checkpoint_questions,
-            tuple(q for q, outcome in zip(m.questions, outcomes) if outcome == "wrong")))
+            tuple(q for q, outcome in zip(m.questions + m.open_questions, outcomes + list(open_outcomes))
+                  if outcome == "wrong"),
+            open_outcomes))
     return rows
 
 
@@ -175,16 +198,22 @@ class Totals:
     checkpoints_answered: int
     checkpoints: int
     not_yet: tuple[str, ...]
+    open_done: int = 0
+    open_questions: int = 0
 
-    def cells(self) -> tuple[str, str, str, str]:
+    def open_text(self) -> str:
+        return f"{self.open_done} of {self.open_questions} done"
+
+    def cells(self) -> tuple[str, str, str, str, str]:
         return ("All modules", f"{self.lessons_run} of {self.lessons}", f"{self.correct} of {self.checks}",
-                f"{self.checkpoints_answered} of {self.checkpoints}")
+                self.open_text(), f"{self.checkpoints_answered} of {self.checkpoints}")
 
 
 def totals(rows: list[ModuleRow]) -> Totals:
     return Totals(sum(r.lesson_run for r in rows), len(rows), sum(r.correct for r in rows),
                   sum(r.total for r in rows), sum(r.checkpoint_answered for r in rows),
-                  sum(r.checkpoint is not None for r in rows), tuple(q for r in rows for q in r.not_yet))
+                  sum(r.checkpoint is not None for r in rows), tuple(q for r in rows for q in r.not_yet),
+                  sum(r.open_done for r in rows), sum(len(r.open_outcomes) for r in rows))
 
 
 # --- words and markup -------------------------------------------------------------------------------
@@ -223,7 +252,8 @@ def progress_html(rows: list[ModuleRow]) -> str:
     note = f"<p>{html.escape(not_yet_text(total))}</p>" if total.not_yet else ""
     return (f"<div class='{TABLE_CLASS}'><table><caption style='text-align:left'><b>Your progress</b>: "
             f"{total.lessons_run} of {total.lessons} lessons run, {total.correct} of {total.checks} checks "
-            f"correct, {total.checkpoints_answered} of {total.checkpoints} checkpoints answered</caption>"
+            f"correct, {total.open_done} of {total.open_questions} open questions (optional) done, "
+            f"{total.checkpoints_answered} of {total.checkpoints} checkpoints answered</caption>"
             f"<thead><tr>{header}</tr></thead><tbody>{body}</tbody>"
             f"<tfoot>{row(total.cells())}</tfoot></table>{note}</div>")
 
