@@ -11,12 +11,16 @@ from mlops_clinic import stages
 from mlops_clinic.workspace import Workspace
 
 
-def setup(module: str, workspace: str | os.PathLike | None = None, *, quiet: bool = False) -> Workspace:
+def setup(module: str, workspace: str | os.PathLike | None = None, *, quiet: bool = False,
+          from_lesson_start: bool = False) -> Workspace:
     """Open module `module` in a workspace and return it.
 
     - picks the workspace (the `workspace` parameter, else $MLOPS_CLINIC_WORKSPACE, else workspace/
       in the repository) and points every tool at it, telemetry off;
     - builds whatever earlier modules would have built, so this notebook can run first;
+    - with `from_lesson_start` (a lesson that rewrites the project's history: 06), puts the project
+      back where the lesson started the first time. Only the lesson asks: its exercises work on a
+      copy and must find the project as the lesson left it;
     - makes the workspace's project repository the current directory, so `!dvc ...` and
       `!git ...` cells act on it, and runs those cells as plain commands (see `plain_shell`).
     """
@@ -25,7 +29,8 @@ def setup(module: str, workspace: str | os.PathLike | None = None, *, quiet: boo
     built = []
     for needed in stages.needs_of(module):
         built += stages.ensure(needed, ws, starting=None if quiet else _say_building)
-    stages.start_module(module, ws)
+    if from_lesson_start:
+        stages.start_module(module, ws)
     os.chdir(ws.project)
     if not quiet:
         # Only stable text here: this output is compared by nbval.

@@ -1,9 +1,13 @@
 """The setup cell of a notebook opened before the modules it builds on: it says what it builds
-while the participant waits, and nbval compares only what every path prints."""
+while the participant waits, and nbval compares only what every path prints. Only a lesson goes
+back to where it started; its exercises find the project as the lesson left it."""
 
 from __future__ import annotations
 
-from mlops_clinic import build, notebook, stages
+import json
+import re
+
+from mlops_clinic import build, notebook, paths, stages
 
 
 def test_a_notebook_opened_first_says_what_it_builds_and_the_comparison_leaves_it_out(
@@ -40,3 +44,27 @@ def test_a_quiet_setup_prints_nothing(workspace, monkeypatch, capsys):
     monkeypatch.setitem(stages.MODULE_NEEDS, "99", ("later",))
     notebook.setup("99", workspace.root, quiet=True)
     assert capsys.readouterr().out == ""
+
+
+def test_only_the_lesson_goes_back_to_where_it_started(workspace, monkeypatch, capsys):
+    """A lesson that rewrites the project's history (06) starts again from where it first started;
+    its exercises, opened after it, find the project as the lesson left it."""
+    monkeypatch.chdir(workspace.root)
+    monkeypatch.setitem(stages.MODULE_NEEDS, "99", ("workspace",))
+    started: list[str] = []
+    monkeypatch.setitem(stages.MODULE_STARTS, "99", lambda ws: started.append(ws.root.name))
+
+    notebook.setup("99", workspace.root, quiet=True)  # an exercise or solution notebook
+    assert started == []
+    notebook.setup("99", workspace.root, quiet=True, from_lesson_start=True)  # the lesson
+    assert started == [workspace.root.name]
+
+    # the course's own notebooks: module 06's lesson asks for it, its solution (and so its exercise) does not
+    def setup_calls(path):
+        cells = json.loads(path.read_text())["cells"]
+        return re.findall(r"setup\(\"06\"[^)]*\)", "".join("".join(cell["source"]) for cell in cells))
+
+    [lesson] = paths.REPO_ROOT.glob("notebooks/06_*.ipynb")
+    [solution] = paths.REPO_ROOT.glob("solutions/06_*.ipynb")
+    assert setup_calls(lesson) == ['setup("06", workspace=workspace, from_lesson_start=True)']
+    assert setup_calls(solution) == ['setup("06", workspace=workspace)']

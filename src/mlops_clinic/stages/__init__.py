@@ -100,7 +100,8 @@ MODULE_STARTS: dict[str, Callable[[Workspace], None]] = {}
 
 
 def module_start(module: str):
-    """Register `fn(ws)`, run by the module's setup cell after its stages are built."""
+    """Register `fn(ws)`, run by the setup cell of the module's lesson after its stages are built
+    (`setup(module, from_lesson_start=True)`), never by its exercises'."""
     def register(fn: Callable[[Workspace], None]) -> Callable[[Workspace], None]:
         MODULE_STARTS[module] = fn
         return fn
