@@ -9,6 +9,7 @@ committed outputs) and then a second time in that workspace: see tests/notebook_
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,13 @@ def test_the_course_in_order_tells_the_committed_story_and_leaves_home_untouched
             different[_id(path)] = problems
     assert not different, "in order, these notebooks tell another story than their committed outputs:\n" + \
         "\n".join(f"{name}: {line}" for name, lines in different.items() for line in lines)
+
+    # The exercises work on copies, so the project's history is the lessons' own: the one promotion
+    # in it is the version lesson 06 proposed, not one rebuilt by a notebook after it.
+    [lesson_06] = [path for path in course if path.parent.name == "notebooks" and path.name.startswith("06_")]
+    shown = json.dumps([cell.get("outputs", []) for cell in
+                        nbformat.read(output / "notebooks" / lesson_06.name, as_version=4).cells])
+    proposed = re.findall(r"Proposed: house-price version (\d+) replaces", shown)
+    history = subprocess.run(["git", "log", "--format=%s", "main"], cwd=tmp_path / "workspace" / "project",
+                             capture_output=True, text=True, check=True).stdout
+    assert proposed and re.findall(r"^Promote house-price version (\d+) ", history, re.M) == proposed, history
