@@ -17,6 +17,23 @@ def assert_outcome(outcome, status, *words) -> None:
         assert word in outcome.message, outcome.text()
 
 
+def rules_met(outcome) -> list[bool]:
+    """Which rules of an open question's outcome are met, in order."""
+    return [rule.met for rule in outcome.rules]
+
+
+def assert_rules_missed(outcome, *indices: int, words=()) -> None:
+    """Exactly the rules `indices` are missed, and the feedback's next step is the first one's note,
+    naming each of `words`."""
+    from mlops_clinic.checks import Status
+
+    assert outcome.status is Status.WRONG, outcome.text()
+    assert rules_met(outcome) == [i not in indices for i in range(len(outcome.rules))], outcome.text()
+    assert outcome.message.split("Next: ", 1)[1] == outcome.rules[indices[0]].note, outcome.text()
+    for word in words:
+        assert word in outcome.message, outcome.text()
+
+
 @contextlib.contextmanager
 def activated_workspace(folder, stage: str, enter: str = "project"):
     """A workspace at `folder` with `stage` built, activated, its `enter` folder ("project" or

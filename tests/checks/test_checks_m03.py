@@ -7,6 +7,7 @@ import warnings
 import pytest
 
 from checking import assert_outcome as _assert
+from checking import assert_rules_missed, rules_met
 from mlops_clinic import stages
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m03 import EXERCISE_HOUSE, q1, q2, q3
@@ -325,19 +326,6 @@ def checks(*, strict_ends=False, any_case=False, bool_is_int=False, extra_ok=Fal
     return problems
 
 
-def _met(outcome) -> list[bool]:
-    return [rule.met for rule in outcome.rules]
-
-
-def _only_missed(outcome, index: int, *words) -> None:
-    """Exactly rule `index` is missed, and the feedback's next step is its note with `words`."""
-    assert outcome.status is Status.WRONG, outcome.text()
-    assert _met(outcome) == [i != index for i in range(8)], outcome.text()
-    assert outcome.message.split("Next: ", 1)[1] == outcome.rules[index].note, outcome.text()
-    for word in words:
-        assert word in outcome.message, outcome.text()
-
-
 def test_q4_not_attempted_until_both_the_checks_and_the_reasons_are_there():
     _assert(q4.evaluate(____), Status.NOT_ATTEMPTED)
     _assert(q4.evaluate(____, ____), Status.NOT_ATTEMPTED, "replace every ____")
@@ -403,24 +391,24 @@ def test_q4_other_good_answers_a_pydantic_model_and_one_problem_at_a_time():
 
 
 def test_q4_plausible_mistakes_each_miss_their_rule():
-    _only_missed(q4.evaluate(checks(strict_ends=True), WHY), ACCEPTS,
-                 "valid houses, such as one with", "both ends included")
-    _only_missed(q4.evaluate(checks(any_case=True), WHY), SPELLING,
-                 "lets 5 of 10 such houses through", "'YES'", "exactly the values the model learnt")
-    _only_missed(q4.evaluate(checks(bool_is_int=True), WHY), TYPE,
-                 "lets 1 of 7 such houses through, such as parking True", "not a bool")
-    _only_missed(q4.evaluate(checks(extra_ok=True), WHY), FIELDS,
-                 "an extra field price", "both ways")
-    _only_missed(q4.evaluate(checks(no_ranges=True), WHY), RANGE,
-                 "lets 12 of 12 such houses through", "minimum and maximum")
-    _only_missed(q4.evaluate(checks(vague=True), WHY), NAMES,
-                 "do not name the field at fault", "'this house is not valid'")
+    assert_rules_missed(q4.evaluate(checks(strict_ends=True), WHY), ACCEPTS,
+                        words=("valid houses, such as one with", "both ends included"))
+    assert_rules_missed(q4.evaluate(checks(any_case=True), WHY), SPELLING,
+                        words=("lets 5 of 10 such houses through", "'YES'", "exactly the values the model learnt"))
+    assert_rules_missed(q4.evaluate(checks(bool_is_int=True), WHY), TYPE,
+                        words=("lets 1 of 7 such houses through, such as parking True", "not a bool"))
+    assert_rules_missed(q4.evaluate(checks(extra_ok=True), WHY), FIELDS,
+                        words=("an extra field price", "both ways"))
+    assert_rules_missed(q4.evaluate(checks(no_ranges=True), WHY), RANGE,
+                        words=("lets 12 of 12 such houses through", "minimum and maximum"))
+    assert_rules_missed(q4.evaluate(checks(vague=True), WHY), NAMES,
+                        words=("do not name the field at fault", "'this house is not valid'"))
 
 
 def test_q4_checks_that_compare_before_looking_at_the_type_raise_and_are_told_so():
     outcome = q4.evaluate(checks(type_first=False), WHY)  # "4600" < 1500 raises; 1.5 and True pass
     assert outcome.status is Status.WRONG
-    assert _met(outcome) == [i not in (TYPE, NEVER_RAISES) for i in range(8)], outcome.text()
+    assert rules_met(outcome) == [i not in (TYPE, NEVER_RAISES) for i in range(8)], outcome.text()
     assert "such as bathrooms 1.5, parking True" in outcome.rules[TYPE].note
     note = outcome.rules[NEVER_RAISES].note
     assert note.startswith("on 5 of 240 houses it raised TypeError"), note
@@ -429,7 +417,7 @@ def test_q4_checks_that_compare_before_looking_at_the_type_raise_and_are_told_so
 
 def test_q4_reasons_too_short_miss_only_the_reasons_rule():
     outcome = q4.evaluate(checks(), "the schema says so")
-    _only_missed(outcome, REASONS, "your reasons have 4 word(s)")
+    assert_rules_missed(outcome, REASONS, words=("your reasons have 4 word(s)",))
 
 
 def test_q4_answers_of_the_wrong_kind_are_named_without_a_traceback():
@@ -442,7 +430,7 @@ def test_q4_answers_of_the_wrong_kind_are_named_without_a_traceback():
                           (lambda house: "fine", "returned the text")):
         outcome = q4.evaluate(answer, WHY)
         assert outcome.status is Status.WRONG
-        assert _met(outcome) == [False] * 7 + [True], outcome.text()
+        assert rules_met(outcome) == [False] * 7 + [True], outcome.text()
         assert all(word in outcome.message for word in words.split("|")), outcome.text()
         assert "Traceback" not in outcome.text()
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from checking import assert_outcome as _assert
+from checking import assert_rules_missed, rules_met
 from mlops_clinic import stages
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m04 import q1, q2, q3
@@ -306,19 +307,6 @@ def gate(*, catch=True, sizes=True, compare="median", limit=0.10, answer=bool, r
     return safe_to_swap
 
 
-def _met(outcome) -> list[bool]:
-    return [rule.met for rule in outcome.rules]
-
-
-def _missed(outcome, *indices, words=()) -> None:
-    """Exactly the rules `indices` are missed; the feedback's next step names `words`."""
-    assert outcome.status is Status.WRONG, outcome.text()
-    assert _met(outcome) == [i not in indices for i in range(6)], outcome.text()
-    assert outcome.message.split("Next: ", 1)[1] == outcome.rules[indices[0]].note, outcome.text()
-    for word in words:
-        assert word in outcome.message, outcome.text()
-
-
 def test_q4_not_attempted_until_both_the_function_and_the_reasons_are_there():
     _assert(q4.evaluate(____), Status.NOT_ATTEMPTED)
     _assert(q4.evaluate(____, ____), Status.NOT_ATTEMPTED, "replace every ____")
@@ -375,16 +363,16 @@ def test_q4_other_good_answers_in_pounds_on_the_mean_or_as_numpy_yes_no(registry
 
 
 def test_q4_plausible_mistakes_each_miss_their_rule(registry):
-    _missed(q4.evaluate(gate(catch=False), WHY), CANNOT_ANSWER,
-            words=("trained with a column the requests do not have", "raised ValueError",
-                   "epc_rating", "catch the error and answer False"))
-    _missed(q4.evaluate(gate(compare="worst", limit=0.2), WHY), SOUND,
-            words=("for a sound challenger", "it answered False", "not the single worst one"))
-    _missed(q4.evaluate(gate(compare=None), WHY), FAR,
-            words=("another market's prices (30% lower)", "it answered True", "how far is too far"))
-    _missed(q4.evaluate(gate(compare=None, sizes=False), WHY), ABSURD, FAR,
-            words=("trained on prices in pence", "it answered True", "data card's price range"))
-    _missed(q4.evaluate(gate(limit=0.0001), WHY), SOUND, words=("it answered False", "loosen"))
+    assert_rules_missed(q4.evaluate(gate(catch=False), WHY), CANNOT_ANSWER,
+                        words=("trained with a column the requests do not have", "raised ValueError",
+                               "epc_rating", "catch the error and answer False"))
+    assert_rules_missed(q4.evaluate(gate(compare="worst", limit=0.2), WHY), SOUND,
+                        words=("for a sound challenger", "it answered False", "not the single worst one"))
+    assert_rules_missed(q4.evaluate(gate(compare=None), WHY), FAR,
+                        words=("another market's prices (30% lower)", "it answered True", "how far is too far"))
+    assert_rules_missed(q4.evaluate(gate(compare=None, sizes=False), WHY), ABSURD, FAR,
+                        words=("trained on prices in pence", "it answered True", "data card's price range"))
+    assert_rules_missed(q4.evaluate(gate(limit=0.0001), WHY), SOUND, words=("it answered False", "loosen"))
 
 
 def test_q4_a_gate_that_predicts_row_by_row_is_too_slow(registry, monkeypatch):
@@ -402,19 +390,19 @@ def test_q4_a_gate_that_predicts_row_by_row_is_too_slow(registry, monkeypatch):
         took.append(time.perf_counter() - started)
     monkeypatch.setattr(m04, "BUDGET_S", round(8 * min(took), 3))
     _assert(q4.evaluate(gate(), WHY), Status.CORRECT)
-    _missed(q4.evaluate(gate(row_by_row=True), WHY), IN_TIME,
-            words=(f"the budget is {m04.BUDGET_S:g} s", "in one call per model", "not row by row"))
+    assert_rules_missed(q4.evaluate(gate(row_by_row=True), WHY), IN_TIME,
+                        words=(f"the budget is {m04.BUDGET_S:g} s", "in one call per model", "not row by row"))
 
 
 def test_q4_reasons_too_short_miss_only_the_reasons_rule(registry):
-    _missed(q4.evaluate(gate(), "it looks safe"), REASONS, words=("your reasons have 3 word(s)",))
+    assert_rules_missed(q4.evaluate(gate(), "it looks safe"), REASONS, words=("your reasons have 3 word(s)",))
 
 
 def test_q4_answers_of_the_wrong_kind_are_named_without_a_traceback(registry):
     outcome = q4.evaluate("safe_to_swap", WHY)
-    assert _met(outcome) == [False] * 5 + [True] and "expected your function itself" in outcome.message
+    assert rules_met(outcome) == [False] * 5 + [True] and "expected your function itself" in outcome.message
     worded = q4.evaluate(gate(answer=lambda safe: "yes" if safe else "no"), WHY)
-    assert _met(worded) == [False] * 4 + [True, True], worded.text()  # quick, but no decision
+    assert rules_met(worded) == [False] * 4 + [True, True], worded.text()  # quick, but no decision
     assert 'it returned the text "yes", not True or False' in worded.message
     assert "Traceback" not in outcome.text() + worded.text()
 

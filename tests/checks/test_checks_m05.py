@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from checking import activated_workspace
+from checking import activated_workspace, rules_met
 from checking import assert_outcome as _assert
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m05 import (SANDBOX_MODEL, champion_test_mae, prepare_promotion, q1,
@@ -248,10 +248,6 @@ def alarm_rule(refused=0.03, drift=0.4, labels=40, increase=1.3):
                 return "retrain" if window["MAE (£)"] > increase * evidence["test_mae"] else "keep"
         return "keep"
     return alarm
-
-
-def rules_met(outcome):
-    return [rule.met for rule in outcome.rules]
 
 
 def test_q5_open_alarm_rule_replayed_on_unseen_days(world):

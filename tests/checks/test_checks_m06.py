@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from checking import activated_workspace
+from checking import activated_workspace, rules_met
 from checking import assert_outcome as _assert
 from mlops_clinic.checks import Status, ____
 from mlops_clinic.checks.m06 import SANDBOX_MODEL, exercise_sandbox, faulty_release, q1, q2, q3
@@ -149,10 +149,6 @@ def commit_gate(gate, message="Gate: thresholds for the releases to come"):
     sh("git", "commit", "--quiet", "-m", message, "--", "tests/gate.yaml")
 
 
-def met(outcome):
-    return [rule.met for rule in outcome.rules]
-
-
 def test_q4_open_gate_for_releases_not_seen(world):
     from mlops_clinic.checks.m06 import MERGED_LOOSE_COMMIT, prepare_gate_design, q4
 
@@ -170,7 +166,7 @@ def test_q4_open_gate_for_releases_not_seen(world):
     outcome = q4.evaluate(loose, GATE_REASONS)
     _assert(outcome, Status.WRONG, "5 of 8 rules met (5 of 8 points)",
             "lets through a release in which a broken join shuffled")
-    assert met(outcome) == [True, True, False, False, False, True, True, True]
+    assert rules_met(outcome) == [True, True, False, False, False, True, True, True]
 
     # the solution, and a set-up cell run again, which leaves the participant's gate alone
     commit_gate(SOLUTION_GATE)
@@ -196,35 +192,35 @@ def test_q4_open_gate_for_releases_not_seen(world):
     commit_gate(never_worse)
     outcome = q4.evaluate(never_worse, GATE_REASONS)
     _assert(outcome, Status.WRONG, "it blocks an honest release", "leave the tolerance room")
-    assert met(outcome) == [True, False, True, True, True, True, True, True]
+    assert rules_met(outcome) == [True, False, True, True, True, True, True, True]
 
     # only the gross fault stopped: a 10% tolerance
     gross = {**SOLUTION_GATE, "champion_tolerance": 0.1}
     commit_gate(gross)
     outcome = q4.evaluate(gross, GATE_REASONS)
     _assert(outcome, Status.WRONG, "lets through a release whose bathrooms column was lost")
-    assert met(outcome) == [True, True, True, False, False, True, True, True]
+    assert rules_met(outcome) == [True, True, True, False, False, True, True, True]
 
     # "a bigger house may be up to 10% cheaper, for 2% of houses": the unconstrained model gets through
     lenient = {**SOLUTION_GATE, "max_drop": 0.1, "max_houses_share": 0.02}
     commit_gate(lenient)
     outcome = q4.evaluate(lenient, GATE_REASONS)
     _assert(outcome, Status.WRONG, "lets through the unconstrained gradient boosting", "max_houses_share")
-    assert met(outcome) == [True, True, True, True, True, False, True, True]
+    assert rules_met(outcome) == [True, True, True, True, True, False, True, True]
 
     # a bar the champion cannot clear
     too_strict = {**SOLUTION_GATE, "baseline_ratio": 0.2}
     commit_gate(too_strict)
     outcome = q4.evaluate(too_strict, GATE_REASONS)
     _assert(outcome, Status.WRONG, "it blocks the champion itself", "does not beat the baseline")
-    assert met(outcome) == [False, False, True, True, True, True, True, True]
+    assert rules_met(outcome) == [False, False, True, True, True, True, True, True]
 
     # the right gate, written but not committed; then committed on another branch only
     open("tests/gate.yaml", "w").write(yaml.safe_dump(SOLUTION_GATE))
     outcome = q4.evaluate(SOLUTION_GATE, GATE_REASONS)
     _assert(outcome, Status.WRONG, "tests/gate.yaml on main says baseline_ratio: 0.2",
             "CI tests what is committed")
-    assert met(outcome) == [True, True, True, True, True, True, False, True]
+    assert rules_met(outcome) == [True, True, True, True, True, True, False, True]
     sh("git", "switch", "--quiet", "-c", "new-gate")
     sh("git", "commit", "--quiet", "-am", "Gate: on a branch")
     _assert(q4.evaluate(SOLUTION_GATE, GATE_REASONS), Status.WRONG, "commit it on main")
@@ -238,10 +234,10 @@ def test_q4_open_gate_for_releases_not_seen(world):
     # reasons too short; answers of the wrong kind, each with a sentence and no traceback
     outcome = q4.evaluate(SOLUTION_GATE, "strict is safe")
     _assert(outcome, Status.WRONG, "your reasons have 3 word(s)")
-    assert met(outcome) == [True] * 7 + [False]
+    assert rules_met(outcome) == [True] * 7 + [False]
     for wrong, words in (("tests/gate.yaml", "yaml.safe_load"), (0.03, "got float"),
                          ({"champion_tolerance": 0.03}, "the gate has no baseline_ratio"),
                          ({**SOLUTION_GATE, "max_drop": "none"}, "every threshold is a number")):
         outcome = q4.evaluate(wrong, GATE_REASONS)
         _assert(outcome, Status.WRONG, words)
-        assert met(outcome) == [False] * 7 + [True] and "Traceback" not in outcome.text()
+        assert rules_met(outcome) == [False] * 7 + [True] and "Traceback" not in outcome.text()
